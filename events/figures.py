@@ -1,0 +1,190 @@
+"""The `Figure` value object: a reported amount with its qualifier, kept exact.
+
+A figure is what a source *said*, not what is true: "up to $30 billion" is an
+upper bound of 30,000,000,000 USD and is stored as exactly that, together with
+the words used. Amounts are `Decimal`, never floats.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import field_serializer, field_validator, model_validator
+
+from events.base import Immutable, PlainText
+
+
+class FigureError(ValueError):
+    """A reported amount that cannot be read with certainty."""
+
+
+class Qualifier(StrEnum):
+    """How a source qualified an amount; decides which of low/high is set."""
+
+    EXACT = "exact"
+    ABOUT = "about"
+    NEARLY = "nearly"
+    AT_MOST = "at_most"
+    AT_LEAST = "at_least"
+    MORE_THAN = "more_than"
+    LESS_THAN = "less_than"
+    RANGE = "range"
+
+
+# qualifier -> (low is set, high is set)
+BOUNDS: dict[Qualifier, tuple[bool, bool]] = {
+    Qualifier.EXACT: (True, True),
+    Qualifier.ABOUT: (True, True),
+    Qualifier.NEARLY: (False, True),
+    Qualifier.AT_MOST: (False, True),
+    Qualifier.AT_LEAST: (True, False),
+    Qualifier.MORE_THAN: (True, False),
+    Qualifier.LESS_THAN: (False, True),
+    Qualifier.RANGE: (True, True),
+}
+
+SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$"}
+SCALES = ((Decimal(10) ** 12, "T"), (Decimal(10) ** 9, "B"), (Decimal(10) ** 6, "M"), (Decimal(10) ** 3, "K"))
+SIGNS = {
+    Qualifier.ABOUT: "≈ ",
+    Qualifier.NEARLY: "nearly ",
+    Qualifier.AT_MOST: "≤ ",
+    Qualifier.AT_LEAST: "≥ ",
+    Qualifier.MORE_THAN: "> ",
+    Qualifier.LESS_THAN: "< ",
+}
+
+
+class Figure(Immutable):
+    """A reported amount.
+
+    Attributes:
+      currency: ISO 4217 code, e.g. "USD".
+      qualifier: how the source qualified the amount (see `Qualifier`).
+      low: the lower bound, or None when the source gave none.
+      high: the upper bound, or None when the source gave none.
+      text: the phrase as the source wrote it, e.g. "至多300亿美元".
+    """
+
+    currency: str
+    qualifier: Qualifier
+    low: Decimal | None = None
+    high: Decimal | None = None
+    text: PlainText | None = None
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_code(cls, value: str) -> str:
+        if len(value) != 3 or not value.isascii() or not value.isalpha() or not value.isupper():
+            raise ValueError(f"currency must be an ISO 4217 code like 'USD', not {value!r}")
+        return value
+
+    @field_validator("low", "high", mode="before")
+    @classmethod
+    def _no_floats_or_bools(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("an amount must be a number, not a boolean")
+        if isinstance(value, float):
+            return Decimal(repr(value))
+        return value
+
+    @field_validator("low", "high")
+    @classmethod
+    def _finite_and_not_negative(cls, value: Decimal | None) -> Decimal | None:
+        if value is None:
+            return None
+        if not value.is_finite():
+            raise ValueError(f"an amount must be a finite number, not {value}")
+        if value < 0:
+            raise ValueError(f"an amount cannot be negative ({value})")
+        return value
+
+    @model_validator(mode="after")
+    def _bounds_match_qualifier(self) -> Figure:
+        has_low, has_high = BOUNDS[self.qualifier]
+        q = self.qualifier.value
+        if has_low != (self.low is not None):
+            raise ValueError(f"a '{q}' figure {'needs a' if has_low else 'takes no'} low amount")
+        if has_high != (self.high is not None):
+            raise ValueError(f"a '{q}' figure {'needs a' if has_high else 'takes no'} high amount")
+        if self.qualifier in (Qualifier.EXACT, Qualifier.ABOUT) and self.low != self.high:
+            raise ValueError(f"an '{q}' figure has one amount: low and high must be equal")
+        if self.qualifier is Qualifier.RANGE and self.low >= self.high:  # type: ignore[operator]
+            raise ValueError(f"a range's low ({self.low}) must be below its high ({self.high})")
+        return self
+
+    @field_serializer("low", "high", when_used="json")
+    def _as_json_number(self, value: Decimal | None) -> int | float | None:
+        return json_number(value)
+
+    @property
+    def value(self) -> Decimal:
+        """One amount standing for the figure: the bound given, or a range's midpoint."""
+        if self.low is not None and self.high is not None:
+            return (self.low + self.high) / 2
+        return self.low if self.low is not None else self.high  # type: ignore[return-value]
+
+    def same_claim(self, other: Figure) -> bool:
+        """True when both figures say the same thing, whatever words were used."""
+        return (self.currency, self.qualifier, self.low, self.high) == (
+            other.currency,
+            other.qualifier,
+            other.low,
+            other.high,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form used everywhere: amounts as numbers, integers when integral."""
+        return {
+            "currency": self.currency,
+            "qualifier": self.qualifier.value,
+            "low": json_number(self.low),
+            "high": json_number(self.high),
+            "text": self.text,
+        }
+
+    def __str__(self) -> str:
+        return format_figure(self)
+
+
+def json_number(value: Decimal | None) -> int | float | None:
+    """An exact JSON number for an amount: int when integral, else float."""
+    if value is None:
+        return None
+    if value == value.to_integral_value():
+        return int(value)
+    return float(value)
+
+
+def format_amount(currency: str, amount: Decimal, *, symbol: bool = True) -> str:
+    """'$30B', '€1.5M', 'CNY 300B': short scale, exact digits, no rounding."""
+    number = _scaled(amount)
+    return f"{SYMBOLS[currency]}{number}" if symbol and currency in SYMBOLS else f"{currency} {number}"
+
+
+def _scaled(amount: Decimal) -> str:
+    for factor, suffix in SCALES:
+        if amount >= factor:
+            return f"{_plain(amount / factor)}{suffix}"
+    return _plain(amount)
+
+
+def _plain(number: Decimal) -> str:
+    return format(number.normalize(), "f")
+
+
+def format_figure(figure: Figure) -> str:
+    """A figure as a person would write it: '≤ $30B', '> $10B', '≈ $1.5T', '$10–20B'."""
+    if figure.qualifier is Qualifier.RANGE:
+        low, high = figure.low, figure.high
+        for factor, suffix in SCALES:
+            if low >= factor and high >= factor:  # type: ignore[operator]
+                span = f"{_plain(low / factor)}–{_plain(high / factor)}{suffix}"  # type: ignore[operator]
+                break
+        else:
+            span = f"{_plain(low)}–{_plain(high)}"  # type: ignore[arg-type]
+        prefix = SYMBOLS.get(figure.currency)
+        return f"{prefix}{span}" if prefix else f"{figure.currency} {span}"
+    return SIGNS.get(figure.qualifier, "") + format_amount(figure.currency, figure.value)

@@ -1,0 +1,276 @@
+"""Value objects (sources, parties, commitments) and the past-tense report events.
+
+Every event is immutable. A report is never changed or deleted; a wrong one is
+retracted by a later `ReportRetracted` that names it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar
+from uuid import UUID
+
+import orjson
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, field_validator, model_validator
+
+from events.base import Immutable, Line, PlainText, Slug
+from events.figures import Figure
+
+LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
+URL = re.compile(r"https?://[^\s\x00-\x1f\x7f]+")
+
+#: Conventional deal-level figure names; any other slug is allowed too.
+FIGURE_NAMES = {
+    "size": "amount raised in the round",
+    "target": "amount sought",
+    "valuation": "post-money valuation",
+    "pre-money": "pre-money valuation",
+}
+
+
+def _check_url(value: str) -> str:
+    if not URL.fullmatch(value):
+        raise ValueError(f"{value[:80]!r} is not an http(s) URL")
+    return value
+
+
+def _check_language(value: str) -> str:
+    if not LANGUAGE.fullmatch(value):
+        raise ValueError(f"{value[:20]!r} is not a language tag like 'en' or 'zh-CN'")
+    return value
+
+
+Name = Annotated[Line, StringConstraints(max_length=200)]
+Title = Annotated[Line, StringConstraints(max_length=1000)]
+LongText = Annotated[PlainText, StringConstraints(max_length=20_000)]
+Url = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_check_url)]
+Language = Annotated[str, AfterValidator(_check_language)]
+
+
+class SourceKind(StrEnum):
+    """What kind of publication a source is."""
+
+    PRESS = "press"
+    COMPANY = "company"
+    FILING = "filing"
+
+
+class Source(Immutable):
+    """Who published a report.
+
+    Attributes:
+      name: the publication or body, as it names itself ("The Information").
+      url, title: where and under what headline, when known.
+      language: the language the report was written in ("en", "zh").
+      kind: press report, company statement or regulatory filing.
+    """
+
+    name: Name
+    url: Url | None = None
+    title: Title | None = None
+    language: Language | None = None
+    kind: SourceKind = SourceKind.PRESS
+
+
+class Party(Immutable):
+    """An investor or company: a slug for identity, the name as reported for display."""
+
+    id: Slug
+    name: Name
+
+
+class Commitment(Immutable):
+    """What one party, or several together, were reported to put in.
+
+    `amount` is None when a party is reported to take part without a figure.
+    """
+
+    parties: tuple[Party, ...] = Field(min_length=1, max_length=50)
+    amount: Figure | None = None
+
+    @field_validator("parties")
+    @classmethod
+    def _distinct(cls, parties: tuple[Party, ...]) -> tuple[Party, ...]:
+        ids = [p.id for p in parties]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"a party is named twice in {'+'.join(ids)!r}")
+        return parties
+
+    @property
+    def key(self) -> str:
+        """The party, or the group of parties, as one stable key: 'amazon+microsoft'."""
+        return "+".join(sorted(p.id for p in self.parties))
+
+    @property
+    def display(self) -> str:
+        return " + ".join(p.name for p in self.parties)
+
+
+class DomainEvent(Immutable):
+    """What every stored event has: its stream, place in it, record time and id.
+
+    `timestamp` is when the ledger recorded the event (UTC), not when the
+    source published it.
+    """
+
+    kind: ClassVar[str]
+    class_version: ClassVar[int] = 1
+
+    originator_id: UUID
+    originator_version: int = Field(ge=1)
+    timestamp: datetime
+    event_id: UUID
+    deal: Slug
+    recorded_by: Name | None = None
+
+    @field_validator("timestamp")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("the record time must carry a timezone")
+        return value
+
+
+def _read_reported(value: Any) -> Any:
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a date like 2026-01-28") from None
+    return value
+
+
+def _check_reported(value: date) -> date:
+    if isinstance(value, datetime) and value.tzinfo is None:
+        raise ValueError("a reported time must carry a timezone, e.g. 2026-01-28T09:00+08:00")
+    return value
+
+
+Reported = Annotated[
+    datetime | date, BeforeValidator(_read_reported), AfterValidator(_check_reported)
+]
+
+
+def reported_day(value: date) -> date:
+    """The calendar day of a reported date or time."""
+    return value.date() if isinstance(value, datetime) else value
+
+
+class Report(DomainEvent):
+    """A source's report about a deal.
+
+    Attributes:
+      reported: the day (or moment) the source published it.
+      source: who published it.
+      quote: the source's words, verbatim, in the original language.
+      note: the recorder's remark (e.g. why a date was assumed).
+      figures: deal-level figures by name ("size", "valuation", ...).
+      commitments: figures reported for parties, alone or together.
+    """
+
+    reported: Reported
+    source: Source
+    quote: LongText | None = None
+    note: LongText | None = None
+    figures: dict[Slug, Figure] = Field(default_factory=dict, max_length=100)
+    commitments: tuple[Commitment, ...] = Field(default=(), max_length=200)
+
+    @model_validator(mode="after")
+    def _one_figure_per_party(self) -> Report:
+        keys = [c.key for c in self.commitments]
+        if len(set(keys)) != len(keys):
+            raise ValueError("a party (or group) has two commitments in one report")
+        return self
+
+    @property
+    def reported_day(self) -> date:
+        return reported_day(self.reported)
+
+    def content_hash(self) -> str:
+        """SHA-256 of what the source said, so the same report is recognised again."""
+        content = self.model_dump(
+            mode="json",
+            include={"deal", "reported", "source", "quote", "note", "figures", "commitments"},
+        )
+        content["kind"] = self.kind
+        return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+class TalksOpened(Report):
+    """A source reported that talks about the deal are under way."""
+
+    kind: ClassVar[str] = "talks-opened"
+
+
+class AmountRevised(Report):
+    """A source reported new amounts for a deal already in talks."""
+
+    kind: ClassVar[str] = "amount-revised"
+
+    @model_validator(mode="after")
+    def _has_a_figure(self) -> AmountRevised:
+        if not self.figures and not any(c.amount for c in self.commitments):
+            raise ValueError("an amount-revised report needs at least one figure")
+        return self
+
+
+class TermSheetReviewed(Report):
+    """A source reported that the parties are reviewing a term sheet."""
+
+    kind: ClassVar[str] = "term-sheet-reviewed"
+
+
+class RoundClosed(Report):
+    """A source reported that the round closed (or the deal was completed)."""
+
+    kind: ClassVar[str] = "round-closed"
+
+
+class TalksEnded(Report):
+    """A source reported that the talks were called off or collapsed."""
+
+    kind: ClassVar[str] = "talks-ended"
+
+
+class ReportRetracted(DomainEvent):
+    """An earlier report of the deal is withdrawn; it stays in the record, marked.
+
+    Attributes:
+      retracted: the event id of the report withdrawn.
+      reason: why, in the recorder's words.
+      reported: when the correction was published or decided.
+      source: who published the correction, when someone did.
+    """
+
+    kind: ClassVar[str] = "retraction"
+
+    retracted: UUID
+    reason: LongText
+    reported: Reported
+    source: Source | None = None
+
+    @property
+    def reported_day(self) -> date:
+        return reported_day(self.reported)
+
+
+REPORT_KINDS: dict[str, type[Report]] = {
+    cls.kind: cls for cls in (TalksOpened, AmountRevised, TermSheetReviewed, RoundClosed, TalksEnded)
+}
+EVENT_CLASSES: dict[str, type[DomainEvent]] = {**REPORT_KINDS, ReportRetracted.kind: ReportRetracted}
+
+
+def event_json(event: DomainEvent) -> dict[str, Any]:
+    """The JSON form of an event, as `--json` and `export` print it."""
+    body = event.model_dump(mode="json", exclude={"originator_id", "originator_version", "timestamp"})
+    return {
+        "event_id": body.pop("event_id"),
+        "deal": body.pop("deal"),
+        "kind": event.kind,
+        "version": event.originator_version,
+        "recorded": event.timestamp.isoformat(),
+        **body,
+    }
