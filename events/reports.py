@@ -210,12 +210,6 @@ class AmountRevised(Report):
 
     kind: ClassVar[str] = "amount-revised"
 
-    @model_validator(mode="after")
-    def _has_a_figure(self) -> AmountRevised:
-        if not self.figures and not any(c.amount for c in self.commitments):
-            raise ValueError("an amount-revised report needs at least one figure")
-        return self
-
 
 class TermSheetReviewed(Report):
     """A source reported that the parties are reviewing a term sheet."""

@@ -1,0 +1,234 @@
+"""Reading what a person or a file gives us into validated report drafts.
+
+A draft is a report without its place in the ledger (no stream, version, id or
+record time yet). Import lines, CLI options and API callers all come through
+here, so every entry point refuses the same things with the same words.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import ValidationError
+
+from events.base import Immutable, Slug
+from events.figures import Figure, FigureError
+from events.parsing import read_figure
+from events.reports import (
+    REPORT_KINDS,
+    Commitment,
+    ReportRetracted,
+    LongText,
+    Name,
+    Party,
+    Reported,
+    Source,
+    reported_day,
+)
+
+REPORT_FIELDS = {
+    "deal", "kind", "reported", "source", "figures", "parties", "commitments", "quote", "note", "currency",
+}
+RETRACTION_FIELDS = {"deal", "kind", "reported", "source", "retracted", "reason"}
+#: Fields an `export` line carries that an import keeps when moving a ledger.
+KEPT_FIELDS = {"event_id", "recorded", "recorded_by", "version"}
+
+
+class IntakeError(ValueError):
+    """Input that cannot become a report; names the field that was wrong."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+        self.message = message
+
+
+class Draft(Immutable):
+    """A validated report that has not been recorded yet."""
+
+    kind: str
+    deal: Slug
+    reported: Reported
+    source: Source
+    quote: LongText | None = None
+    note: LongText | None = None
+    figures: dict[Slug, Figure] = {}
+    commitments: tuple[Commitment, ...] = ()
+    recorded_by: Name | None = None
+    event_id: UUID | None = None
+    recorded: datetime | None = None
+
+    @property
+    def reported_day(self) -> date:
+        return reported_day(self.reported)
+
+    def event_fields(self) -> dict[str, Any]:
+        """The fields the report event is built from."""
+        names = ("deal", "reported", "source", "quote", "note", "figures", "commitments", "recorded_by")
+        return {name: getattr(self, name) for name in names}
+
+
+class RetractionDraft(Immutable):
+    """A validated retraction that has not been recorded yet."""
+
+    kind: str = ReportRetracted.kind
+    deal: Slug
+    retracted: UUID
+    reason: LongText
+    reported: Reported
+    source: Source | None = None
+    recorded_by: Name | None = None
+    event_id: UUID | None = None
+    recorded: datetime | None = None
+
+
+def one_line(error: ValidationError) -> IntakeError:
+    """The first problem pydantic found, as one line naming the field."""
+    first = error.errors(include_url=False)[0]
+    field = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"])
+    field = field.lstrip(".")
+    message = first["msg"].removeprefix("Value error, ")
+    return IntakeError(field, message)
+
+
+def read_report(
+    line: Any,
+    *,
+    default_currency: str | None = None,
+    recorded_by: str | None = None,
+    keep_ids: bool = True,
+) -> Draft | RetractionDraft:
+    """A report draft from its JSON form (an import line) or the same dict from the CLI."""
+    if not isinstance(line, dict):
+        raise IntakeError("", f"a report must be a JSON object, not {type(line).__name__}")
+    if line.get("kind") == ReportRetracted.kind:
+        return read_retraction(line, keep_ids=keep_ids)
+    unknown = sorted(set(line) - REPORT_FIELDS - KEPT_FIELDS)
+    if unknown:
+        raise IntakeError(unknown[0], "unknown field")
+    kind = line.get("kind")
+    if kind not in REPORT_KINDS:
+        raise IntakeError("kind", f"{_quoted(kind)} is not one of {', '.join(REPORT_KINDS)}")
+    currency = line.get("currency", default_currency)
+    if currency is not None and not isinstance(currency, str):
+        raise IntakeError("currency", "must be an ISO 4217 code like 'USD'")
+    source = line.get("source")
+    if isinstance(source, str):
+        source = {"name": source}
+    fields: dict[str, Any] = {
+        "kind": kind,
+        "deal": line.get("deal"),
+        "reported": line.get("reported"),
+        "source": source,
+        "quote": line.get("quote"),
+        "note": line.get("note"),
+        "figures": _read_figures(line.get("figures"), currency),
+        "commitments": _read_parties(_parties_of(line), currency),
+        "recorded_by": line.get("recorded_by", recorded_by),
+    }
+    if keep_ids:
+        fields["event_id"] = line.get("event_id")
+        fields["recorded"] = line.get("recorded")
+    try:
+        draft = Draft.model_validate(fields)
+    except ValidationError as error:
+        raise one_line(error) from None
+    return draft
+
+
+def read_retraction(line: dict[str, Any], *, keep_ids: bool = True) -> RetractionDraft:
+    """A retraction draft from its JSON form (as `export` writes it)."""
+    unknown = sorted(set(line) - RETRACTION_FIELDS - KEPT_FIELDS)
+    if unknown:
+        raise IntakeError(unknown[0], "unknown field")
+    fields = {name: line[name] for name in RETRACTION_FIELDS - {"kind"} | {"recorded_by"} if name in line}
+    if keep_ids:
+        fields |= {name: line[name] for name in ("event_id", "recorded") if name in line}
+    if isinstance(fields.get("source"), str):
+        fields["source"] = {"name": fields["source"]}
+    try:
+        return RetractionDraft.model_validate(fields)
+    except ValidationError as error:
+        raise one_line(error) from None
+
+
+def _quoted(value: Any) -> str:
+    return repr(value)[:80]
+
+
+def _parties_of(line: dict[str, Any]) -> Any:
+    """Parties as written for import, or as `export` writes them ("commitments")."""
+    if "commitments" not in line:
+        return line.get("parties")
+    if "parties" in line:
+        raise IntakeError("commitments", "give either 'parties' or 'commitments', not both")
+    commitments = line["commitments"]
+    if not isinstance(commitments, list):
+        raise IntakeError("commitments", "must be a list")
+    entries = []
+    for i, item in enumerate(commitments):
+        members = item.get("parties") if isinstance(item, dict) else None
+        if not isinstance(members, list) or not all(isinstance(m, dict) for m in members):
+            raise IntakeError(f"commitments[{i}]", "needs 'parties': a list of {id, name}")
+        entries.append(
+            {
+                "party": [m.get("id") for m in members],
+                "name": [m.get("name") for m in members],
+                "amount": item.get("amount"),
+            }
+        )
+    return entries
+
+
+def _read_figures(figures: Any, currency: str | None) -> dict[str, Figure]:
+    if figures is None:
+        return {}
+    if not isinstance(figures, dict):
+        raise IntakeError("figures", "must be an object of NAME: AMOUNT")
+    read = {}
+    for name, amount in figures.items():
+        try:
+            read[name] = read_figure(amount, currency)
+        except FigureError as error:
+            raise IntakeError(f"figures.{name}", str(error)) from None
+    return read
+
+
+def _read_parties(parties: Any, currency: str | None) -> list[Commitment]:
+    """Parties as {"nvidia": AMOUNT} or [{"party": ID or [IDs], "name": ..., "amount": ...}]."""
+    if parties is None:
+        return []
+    if isinstance(parties, dict):
+        entries = [{"party": key.split("+"), "amount": amount} for key, amount in parties.items()]
+    elif isinstance(parties, list):
+        entries = parties
+    else:
+        raise IntakeError("parties", "must be an object of PARTY: AMOUNT or a list of commitments")
+    return [_read_commitment(entry, f"parties[{i}]", currency) for i, entry in enumerate(entries)]
+
+
+def _read_commitment(entry: Any, where: str, currency: str | None) -> Commitment:
+    if not isinstance(entry, dict):
+        raise IntakeError(where, "a commitment must be an object with 'party' and 'amount'")
+    unknown = sorted(set(entry) - {"party", "name", "amount"})
+    if unknown:
+        raise IntakeError(f"{where}.{unknown[0]}", "unknown field")
+    ids = entry.get("party")
+    ids = [ids] if isinstance(ids, str) else ids
+    names = entry.get("name", ids)
+    names = [names] if isinstance(names, str) else names
+    if not isinstance(ids, list) or not ids or not isinstance(names, list) or len(names) != len(ids):
+        raise IntakeError(f"{where}.party", "give one party id (or a list) and as many names")
+    amount = entry.get("amount")
+    try:
+        figure = None if amount is None else read_figure(amount, currency)
+    except FigureError as error:
+        raise IntakeError(f"{where}.amount", str(error)) from None
+    try:
+        parties = tuple(Party(id=i, name=n) for i, n in zip(ids, names, strict=True))
+        return Commitment(parties=parties, amount=figure)
+    except ValidationError as error:
+        problem = one_line(error)
+        raise IntakeError(f"{where}.{problem.field}", problem.message) from None

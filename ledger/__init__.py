@@ -1,0 +1,1 @@
+"""The write side of deal-ledger: the deal aggregate, the application, storage and the CLI."""

@@ -1,0 +1,183 @@
+"""The write side: one eventsourcing `Application` with a method per use case.
+
+Every write goes through `record()`, which loads the deals it touches, decides
+the new events against their rules, and saves them all in one transaction.
+A version conflict with a concurrent writer reloads and decides again, so no
+acknowledged report is ever lost or overwritten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
+from eventsourcing.utils import get_topic
+
+from events.intake import Draft, RetractionDraft
+from events.reports import DomainEvent, Source
+from ledger import domain
+from ledger.errors import DealNotFoundError, DomainError, StorageError
+from ledger.mapper import OrjsonTranscoder, PydanticMapper
+
+#: How often a write is decided again after losing a race with another writer.
+CONFLICT_RETRIES = 50
+
+
+@dataclass
+class Outcome:
+    """What a write did: the events it stored, the reports it skipped, and flags."""
+
+    recorded: list[DomainEvent] = field(default_factory=list)
+    skipped: list[tuple[str, UUID]] = field(default_factory=list)
+    flags: list[tuple[str, str]] = field(default_factory=list)
+
+
+class DealLedger(Application[UUID]):
+    """Appends reports about deals and reads them back."""
+
+    name = "DealLedger"
+    env: ClassVar[dict[str, str]] = {
+        "TRANSCODER_TOPIC": get_topic(OrjsonTranscoder),
+        "MAPPER_TOPIC": get_topic(PydanticMapper),
+    }
+
+    def append(self, draft: Draft) -> Outcome:
+        """Records one report; refuses it if the same report is already recorded."""
+        outcome = self.record([draft])
+        if outcome.skipped:
+            raise DomainError(f"this report is already recorded as event {outcome.skipped[0][1]}")
+        return outcome
+
+    def retract(
+        self,
+        event_id: UUID,
+        deal: str,
+        reason: str,
+        reported: date | None = None,
+        source: Source | None = None,
+        recorded_by: str | None = None,
+    ) -> Outcome:
+        """Withdraws an earlier report of the deal; the report itself stays."""
+        draft = RetractionDraft(
+            deal=deal,
+            retracted=event_id,
+            reason=reason,
+            reported=reported or datetime.now(timezone.utc).date(),
+            source=source,
+            recorded_by=recorded_by,
+        )
+        return self.record([draft])
+
+    def record(
+        self, drafts: Iterable[Draft | RetractionDraft], labels: list[str] | None = None
+    ) -> Outcome:
+        """Records reports and retractions atomically: all of them or none.
+
+        A report identical to one already in its deal (same content hash) is
+        skipped and counted, so running the same import twice adds nothing.
+        `labels` name each draft in error messages ("line 12").
+        """
+        drafts = list(drafts)
+        for _ in range(CONFLICT_RETRIES):
+            outcome = self.decide(drafts, labels)
+            try:
+                if outcome.recorded:
+                    self.save(*outcome.recorded)
+            except IntegrityError:
+                continue
+            except OperationalError as error:
+                raise StorageError(f"the ledger is busy or unavailable: {error}") from None
+            return outcome
+        raise StorageError("too many concurrent writers to the same deal; try again")
+
+    def decide(
+        self, drafts: list[Draft | RetractionDraft], labels: list[str] | None = None
+    ) -> Outcome:
+        """The events the drafts would become, checked against the deals' rules."""
+        return decide(drafts, self._load, labels)
+
+    def _load(self, slug: str) -> domain.Deal | None:
+        try:
+            return self.repository.get(domain.deal_id(slug), projector_func=domain.project_deal)
+        except AggregateNotFoundError:
+            return None
+        except PersistenceError as error:
+            raise StorageError(f"cannot read deal {slug!r}: {error}") from None
+
+    def deal_events(self, slug: str) -> list[DomainEvent]:
+        """Every event of the deal in record order; refuses an unknown deal."""
+        events = list(self.events.get(domain.deal_id(slug)))
+        if not events:
+            raise DealNotFoundError(f"unknown deal {slug!r}")
+        return events  # type: ignore[return-value]
+
+    def all_events(self, batch: int = 1000) -> Iterator[DomainEvent]:
+        """Every event of the ledger, in the order they were recorded."""
+        start = 1
+        while True:
+            notifications = self.recorder.select_notifications(start=start, limit=batch)
+            for notification in notifications:
+                yield self.mapper.to_domain_event(notification)
+            if len(notifications) < batch:
+                return
+            start = notifications[-1].id + 1
+
+
+def decide(
+    drafts: list[Draft | RetractionDraft],
+    load: Callable[[str], domain.Deal | None],
+    labels: list[str] | None = None,
+) -> Outcome:
+    """The events the drafts become, in order, each checked against its deal.
+
+    A draft whose event id, or whose content, is already in its deal is
+    skipped and counted instead.
+    """
+    now = datetime.now(timezone.utc)
+    labels = labels or [f"report {n}" for n in range(1, len(drafts) + 1)]
+    deals: dict[str, domain.Deal | None] = {}
+    outcome = Outcome()
+    for label, draft in zip(labels, drafts, strict=True):
+        if draft.deal not in deals:
+            deals[draft.deal] = load(draft.deal)
+        deal = deals[draft.deal]
+        try:
+            event = _decide_one(deal, draft, now)
+        except DomainError as error:
+            raise type(error)(f"{label}: {error}" if len(drafts) > 1 else str(error)) from None
+        if isinstance(event, UUID):
+            outcome.skipped.append((label, event))
+            continue
+        if isinstance(draft, Draft) and (closed := domain.after_close(deal, draft)):
+            outcome.flags.append((label, f"reported after the deal closed on {closed.isoformat()}"))
+        deals[draft.deal] = domain.project_deal(deal, [event])
+        outcome.recorded.append(event)
+    return outcome
+
+
+def _decide_one(
+    deal: domain.Deal | None, draft: Draft | RetractionDraft, now: datetime
+) -> DomainEvent | UUID:
+    if deal and draft.event_id in deal.kinds:
+        return draft.event_id
+    if isinstance(draft, RetractionDraft):
+        if deal is None:
+            raise DealNotFoundError(f"unknown deal {draft.deal!r}")
+        event = domain.retract_report(
+            deal, draft.retracted, draft.reason, draft.reported, draft.source, draft.recorded_by, now
+        )
+        return event.model_copy(
+            update={"event_id": draft.event_id or event.event_id, "timestamp": draft.recorded or now}
+        )
+    event = domain.record_report(deal, draft, now)
+    return domain.is_duplicate(deal, event) or event
+
+
+def preview(app: DealLedger | None, drafts: list[Draft | RetractionDraft]) -> Outcome:
+    """What recording the drafts would do, without writing (for `--dry-run`)."""
+    return decide(drafts, app._load if app else lambda slug: None)

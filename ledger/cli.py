@@ -1,0 +1,175 @@
+"""The `ledger` command: a thin click layer over the application and the read side.
+
+Exit codes: 0 ok; 1 a refused operation (a rule of the ledger); 2 bad usage or
+unreadable input. Every error is one line on stderr, never a traceback.
+Modules beyond click are imported inside commands so `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from functools import cached_property
+from typing import Any
+
+import click
+
+EPILOG_DB = "The ledger is a SQLite file by default; see `ledger --help` for --db."
+
+
+class InputError(click.ClickException):
+    """Unreadable input (exit code 2)."""
+
+    exit_code = 2
+
+
+class Refused(click.ClickException):
+    """A refused operation (exit code 1)."""
+
+    exit_code = 1
+
+
+def translate(error: Exception) -> click.ClickException | None:
+    """Our library errors as the CLI's exceptions, with their exit codes."""
+    from eventsourcing.persistence import PersistenceError
+
+    from events.figures import FigureError
+    from events.intake import IntakeError
+    from ledger.errors import LedgerError
+
+    if isinstance(error, (IntakeError, FigureError)):
+        return InputError(str(error))
+    if isinstance(error, LedgerError):
+        return Refused(str(error))
+    if isinstance(error, PersistenceError):
+        return Refused(f"database error: {error}".splitlines()[0])
+    return None
+
+
+class LedgerGroup(click.Group):
+    """Turns every failure into one line on stderr and the right exit code."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, **extra: Any) -> Any:  # type: ignore[override]
+        extra.pop("standalone_mode", None)
+        try:
+            code = super().main(args, prog_name, standalone_mode=False, **extra)
+        except click.exceptions.Exit as done:
+            code = done.exit_code
+        except click.UsageError as error:
+            hint = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
+            click.echo(f"Error: {error.format_message()}{hint}", err=True)
+            code = 2
+        except click.ClickException as error:
+            click.echo(f"Error: {error.format_message()}", err=True)
+            code = error.exit_code
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            code = 1
+        except BrokenPipeError:
+            sys.stderr.close()
+            code = 1
+        except Exception as error:  # noqa: BLE001 - the promise is: never a traceback
+            known = translate(error)
+            if os.environ.get("LEDGER_DEBUG"):
+                raise
+            message = known.format_message() if known else f"unexpected {type(error).__name__}: {error}"
+            click.echo(f"Error: {message.splitlines()[0] if message else type(error).__name__}", err=True)
+            code = known.exit_code if known else 1
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+class Session:
+    """What a command works on: the chosen ledger, opened only when first needed."""
+
+    def __init__(self, db: str | None):
+        self.db = db
+
+    @cached_property
+    def location(self) -> Any:
+        from ledger.storage import locate
+
+        return locate(self.db)
+
+    def exists(self) -> bool:
+        """False for a SQLite file that has not been created yet."""
+        from pathlib import Path
+
+        return self.location.is_postgres or Path(self.location.target).expanduser().exists()
+
+    @cached_property
+    def app(self) -> Any:
+        from eventsourcing.persistence import PersistenceError
+
+        from ledger.application import DealLedger
+        from ledger.errors import StorageError
+
+        try:
+            return DealLedger(env=self.location.settings())
+        except PersistenceError as error:
+            first = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise StorageError(f"cannot open the ledger at {self.location.display}: {first}") from None
+
+    @cached_property
+    def reader(self) -> Any:
+        """The read side, caught up with every event recorded so far."""
+        from ledger.output import progress
+        from projections.catchup import Reader
+
+        reader = Reader(self.app)
+        behind = reader.behind()
+        with progress("catching up read models", behind or None) as advance:
+            reader.catch_up(advance if behind > 1000 else None)
+        return reader
+
+
+def wrap_errors(function: Any) -> Any:
+    """Turns our library errors raised inside a command into click errors."""
+    import functools
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except click.ClickException:
+            raise
+        except Exception as error:
+            known = translate(error)
+            if known is None:
+                raise
+            raise known from None
+
+    return wrapper
+
+
+@click.group(cls=LedgerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    metavar="PATH|URL",
+    envvar="LEDGER_DB",
+    help="SQLite file or postgresql:// URL [env LEDGER_DB; default "
+    "$XDG_DATA_HOME/deal-ledger/ledger.db].",
+)
+@click.version_option(package_name="deal-ledger", prog_name="ledger")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None) -> None:
+    """An auditable, append-only record of what was reported about financing deals.
+
+    Every report is appended as an immutable event; a wrong one is retracted
+    by a new event, never edited. Read commands rebuild current state and the
+    history of every reported figure.
+
+    \b
+    Example:
+      ledger append openai-2026 talks-opened --source "The Information" \\
+          --reported 2026-01-28 --figure "size=up to $100B" --party "nvidia=up to $30B"
+      ledger history openai-2026
+    """
+    ctx.obj = Session(db)
+
+
+def main() -> None:
+    """Console script entry point."""
+    cli()
+
+
+from ledger import read_commands, write_commands  # noqa: E402, F401 - registers the commands

@@ -1,0 +1,155 @@
+"""The deal aggregate: what a new report must be checked against, and the decisions.
+
+A deal is one stream of events keyed by a stable uuid5 of its slug. Its state
+here is only what the rules need (versions, which reports exist, which are
+retracted, when it closed); the read side builds everything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import singledispatch
+from uuid import UUID, uuid4, uuid5
+
+from events.intake import Draft
+from events.reports import REPORT_KINDS, DomainEvent, Report, ReportRetracted, RoundClosed, Source
+from ledger.errors import DomainError, EventNotFoundError
+
+NAMESPACE = UUID("8f6a2c1e-5b7d-4e3a-9c0f-1d2e3f4a5b6c")
+#: The latest calendar day anywhere on Earth is UTC+14.
+EARLIEST_TIMEZONE = timedelta(hours=14)
+
+
+def deal_id(slug: str) -> UUID:
+    """The stream id of a deal: the same slug always gives the same id."""
+    return uuid5(NAMESPACE, slug)
+
+
+@dataclass
+class Deal:
+    """What the rules need to know about a deal's recorded events."""
+
+    id: UUID
+    slug: str
+    version: int = 0
+    kinds: dict[UUID, str] = field(default_factory=dict)
+    retracted: set[UUID] = field(default_factory=set)
+    closings: dict[UUID, date] = field(default_factory=dict)
+    content: dict[str, UUID] = field(default_factory=dict)
+
+    @property
+    def closed_on(self) -> date | None:
+        """The earliest reported close that has not been retracted."""
+        days = [day for event_id, day in self.closings.items() if event_id not in self.retracted]
+        return min(days, default=None)
+
+
+@singledispatch
+def apply(event: DomainEvent, deal: Deal) -> None:
+    """Folds one event into the deal's state."""
+    deal.kinds[event.event_id] = event.kind
+
+
+@apply.register
+def _(event: Report, deal: Deal) -> None:
+    deal.kinds[event.event_id] = event.kind
+    deal.content[event.content_hash()] = event.event_id
+    if isinstance(event, RoundClosed):
+        deal.closings[event.event_id] = event.reported_day
+
+
+@apply.register
+def _(event: ReportRetracted, deal: Deal) -> None:
+    deal.kinds[event.event_id] = event.kind
+    deal.retracted.add(event.retracted)
+
+
+def project_deal(deal: Deal | None, events: Iterable[DomainEvent]) -> Deal | None:
+    """The deal's state after the given events (the repository's projector)."""
+    for event in events:
+        if deal is None:
+            deal = Deal(id=event.originator_id, slug=event.deal)
+        apply(event, deal)
+        deal.version = event.originator_version
+    return deal
+
+
+def check_not_in_future(reported: date, now: datetime) -> None:
+    """A source cannot have published after now."""
+    if isinstance(reported, datetime):
+        if reported > now + timedelta(minutes=5):
+            raise DomainError(f"reported time {reported.isoformat()} is in the future")
+    elif reported > (now + EARLIEST_TIMEZONE).date():
+        raise DomainError(f"reported date {reported.isoformat()} is in the future")
+
+
+def check_has_figure(draft: Draft) -> None:
+    """An amount-revised report must revise some amount."""
+    if draft.kind == "amount-revised" and not (
+        draft.figures or any(c.amount for c in draft.commitments)
+    ):
+        raise DomainError("an amount-revised report needs at least one figure (--figure or --party)")
+
+
+def check_retractable(deal: Deal, event_id: UUID) -> None:
+    """Only an existing, not yet retracted report of the deal can be retracted."""
+    kind = deal.kinds.get(event_id)
+    if kind is None:
+        raise EventNotFoundError(f"deal {deal.slug!r} has no event {event_id}")
+    if kind not in REPORT_KINDS:
+        raise DomainError(f"event {event_id} is a retraction; only reports can be retracted")
+    if event_id in deal.retracted:
+        raise DomainError(f"event {event_id} of deal {deal.slug!r} is already retracted")
+
+
+def is_duplicate(deal: Deal | None, event: Report) -> UUID | None:
+    """The id of an identical report already in the deal, if there is one."""
+    return deal.content.get(event.content_hash()) if deal else None
+
+
+def record_report(deal: Deal | None, draft: Draft, now: datetime) -> Report:
+    """Decides the event for a new report of the deal."""
+    check_not_in_future(draft.reported, now)
+    check_has_figure(draft)
+    return REPORT_KINDS[draft.kind](
+        originator_id=deal.id if deal else deal_id(draft.deal),
+        originator_version=deal.version + 1 if deal else 1,
+        timestamp=draft.recorded or now,
+        event_id=draft.event_id or uuid4(),
+        **draft.event_fields(),
+    )
+
+
+def retract_report(
+    deal: Deal,
+    event_id: UUID,
+    reason: str,
+    reported: date,
+    source: Source | None,
+    recorded_by: str | None,
+    now: datetime,
+) -> ReportRetracted:
+    """Decides the retraction of one of the deal's reports."""
+    check_retractable(deal, event_id)
+    check_not_in_future(reported, now)
+    return ReportRetracted(
+        originator_id=deal.id,
+        originator_version=deal.version + 1,
+        timestamp=now,
+        event_id=uuid4(),
+        deal=deal.slug,
+        retracted=event_id,
+        reason=reason,
+        reported=reported,
+        source=source,
+        recorded_by=recorded_by,
+    )
+
+
+def after_close(deal: Deal | None, draft: Draft) -> date | None:
+    """The closing day, when the report is dated after the deal closed."""
+    if deal and deal.closed_on and draft.reported_day > deal.closed_on:
+        return deal.closed_on
+    return None

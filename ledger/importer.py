@@ -1,0 +1,35 @@
+"""Reading a JSON Lines import: every line validated before anything is written."""
+
+from __future__ import annotations
+
+from typing import IO
+
+import orjson
+
+from events.intake import Draft, IntakeError, RetractionDraft, read_report
+
+
+def read_lines(
+    file: IO[bytes], *, currency: str | None = None, recorded_by: str | None = None
+) -> tuple[list[Draft | RetractionDraft], list[str]]:
+    """The drafts of a JSON Lines file and a label ("line 12") for each.
+
+    Blank lines are skipped. The first unreadable line raises `IntakeError`
+    naming its line number and field.
+    """
+    drafts: list[Draft | RetractionDraft] = []
+    labels: list[str] = []
+    for number, raw in enumerate(file, start=1):
+        if not raw.strip():
+            continue
+        try:
+            line = orjson.loads(raw)
+        except orjson.JSONDecodeError as error:
+            raise IntakeError(f"line {number}", f"not valid JSON ({error})") from None
+        try:
+            drafts.append(read_report(line, default_currency=currency, recorded_by=recorded_by))
+        except IntakeError as error:
+            where = f"line {number}" + (f": field '{error.field}'" if error.field else "")
+            raise IntakeError(where, error.message) from None
+        labels.append(f"line {number}")
+    return drafts, labels

@@ -1,0 +1,70 @@
+"""Storing pydantic events: a mapper that validates on the way in and out, and orjson.
+
+Upcasting follows the library's convention: an event class with
+`class_version = N` has static methods `upcast_v1_v2(state)`, ... that bring
+an older stored state up to date before validation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent, Transcoder
+from eventsourcing.utils import get_topic, resolve_topic
+from pydantic import BaseModel, ValidationError
+
+
+class OrjsonTranscoder(Transcoder):
+    """JSON bytes through orjson."""
+
+    def encode(self, obj: Any) -> bytes:
+        return orjson.dumps(obj)
+
+    def decode(self, data: bytes) -> Any:
+        return orjson.loads(data)
+
+
+class PydanticMapper(Mapper):
+    """Domain events that are pydantic models <-> the library's stored events."""
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        event: BaseModel = domain_event
+        state = event.model_dump(mode="json", exclude={"originator_id", "originator_version"})
+        class_version = getattr(type(event), "class_version", 1)
+        if class_version > 1:
+            state["class_version"] = class_version
+        stored_state = self.transcoder.encode(state)
+        if self.compressor:
+            stored_state = self.compressor.compress(stored_state)
+        if self.cipher:
+            stored_state = self.cipher.encrypt(stored_state)
+        return StoredEvent(
+            originator_id=domain_event.originator_id,
+            originator_version=domain_event.originator_version,
+            topic=get_topic(type(event)),
+            state=stored_state,
+        )
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        cls = resolve_topic(stored_event.topic)
+        where = f"event {stored_event.originator_id} version {stored_event.originator_version}"
+        try:
+            state = stored_event.state
+            if self.cipher:
+                state = self.cipher.decrypt(state)
+            if self.compressor:
+                state = self.compressor.decompress(state)
+            event_state: dict[str, Any] = self.transcoder.decode(state)
+        except Exception as error:
+            raise MapperDeserialisationError(f"cannot read the stored state of {where}: {error}") from error
+        from_version = event_state.pop("class_version", 1)
+        while from_version < getattr(cls, "class_version", 1):
+            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(event_state)
+            from_version += 1
+        event_state["originator_id"] = stored_event.originator_id
+        event_state["originator_version"] = stored_event.originator_version
+        try:
+            return cls.model_validate(event_state)
+        except ValidationError as error:
+            raise MapperDeserialisationError(f"stored {where} is not a valid {cls.__name__}: {error}") from error

@@ -1,0 +1,94 @@
+"""One place that decides how results reach the screen: tables, plain text or JSON.
+
+Tables are drawn with rich on a terminal; when output is piped or `NO_COLOR`
+is set they become plain aligned columns with no colour and no box lines.
+Heavy imports (rich) happen only when a table is actually drawn.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+
+def is_plain() -> bool:
+    """True when output goes to a pipe or file, or the user asked for no colour."""
+    return "NO_COLOR" in os.environ or not sys.stdout.isatty()
+
+
+def emit_json(data: Any) -> None:
+    """Pretty JSON on stdout, non-ASCII kept readable."""
+    import orjson
+
+    click.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode())
+
+
+def emit_json_line(data: Any) -> None:
+    """One compact JSON object per line (JSON Lines)."""
+    import orjson
+
+    sys.stdout.buffer.write(orjson.dumps(data) + b"\n")
+
+
+def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], title: str | None = None) -> None:
+    """A table for people: rich on a terminal, aligned plain columns otherwise."""
+    rows = [["" if cell is None else str(cell) for cell in row] for row in rows]
+    if is_plain():
+        _plain_table(columns, rows, title)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    view = Table(title=title, title_justify="left", header_style="bold")
+    for column in columns:
+        view.add_column(column, overflow="fold")
+    for row in rows:
+        view.add_row(*row)
+    Console().print(view)
+
+
+def _plain_table(columns: Sequence[str], rows: list[list[str]], title: str | None) -> None:
+    from rich.cells import cell_len
+
+    widths = [cell_len(c) for c in columns]
+    for row in rows:
+        widths = [max(w, cell_len(cell)) for w, cell in zip(widths, row, strict=True)]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = [cell + " " * (width - cell_len(cell)) for cell, width in zip(cells, widths, strict=True)]
+        return "  ".join(padded).rstrip()
+
+    if title:
+        click.echo(title)
+    click.echo(line(columns))
+    for row in rows:
+        click.echo(line(row))
+
+
+def heading(text: str) -> None:
+    """A section heading, bold on a terminal."""
+    click.echo(text if is_plain() else click.style(text, bold=True))
+
+
+def warn(text: str) -> None:
+    """A one-line warning on stderr."""
+    click.echo(f"warning: {text}", err=True)
+
+
+@contextmanager
+def progress(label: str, total: int | None) -> Iterator[Any]:
+    """A progress bar on a terminal's stderr; a no-op when not on a terminal."""
+    if not sys.stderr.isatty() or "CI" in os.environ:
+        yield lambda advance=1: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda advance=1: bar.advance(task, advance)

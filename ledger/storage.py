@@ -1,0 +1,100 @@
+"""Where the ledger lives: a SQLite file by default, PostgreSQL for teams.
+
+The location becomes the eventsourcing library's own settings
+(`PERSISTENCE_MODULE`, `SQLITE_DBNAME`, `POSTGRES_*`); nothing here writes SQL.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
+
+from ledger.errors import StorageError
+
+#: How long a writer waits for another writer's lock before giving up (seconds).
+LOCK_TIMEOUT = "30"
+
+
+def default_path() -> Path:
+    """`$XDG_DATA_HOME/deal-ledger/ledger.db`, i.e. `~/.local/share/deal-ledger/ledger.db`."""
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "deal-ledger" / "ledger.db"
+
+
+@dataclass(frozen=True)
+class Location:
+    """A ledger database: a SQLite file path or a PostgreSQL URL."""
+
+    target: str
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.target.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def display(self) -> str:
+        """The location safe to print: a URL's password is masked."""
+        return mask_password(self.target) if self.is_postgres else self.target
+
+    def settings(self) -> dict[str, str]:
+        """The eventsourcing library's environment for this location."""
+        if self.is_postgres:
+            return postgres_settings(self.target)
+        path = Path(self.target).expanduser()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StorageError(f"cannot create the folder for {self.target!r}: {error.strerror}") from None
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(path),
+            "SQLITE_LOCK_TIMEOUT": LOCK_TIMEOUT,
+        }
+
+
+def locate(db: str | None) -> Location:
+    """The location from `--db`, else `LEDGER_DB`, else the default file."""
+    target = db or os.environ.get("LEDGER_DB") or str(default_path())
+    if target == ":memory:":
+        raise StorageError("an in-memory ledger would be lost on exit; give a file path")
+    return Location(target)
+
+
+def postgres_settings(url: str) -> dict[str, str]:
+    """`postgresql://user:pass@host:port/dbname?schema=name` as POSTGRES_* settings."""
+    parts = urlsplit(url)
+    dbname = parts.path.lstrip("/")
+    if not dbname or not parts.hostname:
+        raise StorageError(f"{mask_password(url)!r} needs a host and a database name")
+    try:
+        port = parts.port or 5432
+    except ValueError:
+        raise StorageError(f"{mask_password(url)!r} has an invalid port") from None
+    query = parse_qs(parts.query)
+    settings = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": unquote(dbname),
+        "POSTGRES_HOST": parts.hostname,
+        "POSTGRES_PORT": str(port),
+        "POSTGRES_USER": unquote(parts.username or os.environ.get("PGUSER", "postgres")),
+        "POSTGRES_PASSWORD": unquote(parts.password or os.environ.get("PGPASSWORD", "")),
+        "POSTGRES_CONNECT_TIMEOUT": "10",
+        "POSTGRES_LOCK_TIMEOUT": LOCK_TIMEOUT,
+        "POSTGRES_POOL_SIZE": "2",
+        "POSTGRES_MAX_OVERFLOW": "2",
+    }
+    if "schema" in query:
+        settings["POSTGRES_SCHEMA"] = query["schema"][0]
+    return settings
+
+
+def mask_password(url: str) -> str:
+    """The URL with its password replaced by '***'."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    userinfo = netloc[0].split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{userinfo}:***@{netloc[1]}"))

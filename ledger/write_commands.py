@@ -1,0 +1,276 @@
+"""Commands that record: append, import, retract; and export, their inverse."""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import Any
+
+import click
+
+from ledger.cli import InputError, Session, cli, wrap_errors
+
+KINDS = ("talks-opened", "amount-revised", "term-sheet-reviewed", "round-closed", "talks-ended")
+NAMED = re.compile(r"(?P<id>[a-z0-9-]+):(?P<name>.+)")
+
+
+def slugify(name: str) -> str:
+    """'Valor Equity Partners' -> 'valor-equity-partners'; '' when nothing is left."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:64].strip("-")
+
+
+def party_entry(option: str) -> dict[str, Any]:
+    """`--party` as an import commitment: 'nvidia=up to $30B', 'nvidia:英伟达=…', 'a+b=…'."""
+    who, _, amount = option.partition("=")
+    ids, names = [], []
+    for member in who.split("+"):
+        member = member.strip()
+        named = NAMED.fullmatch(member)
+        party_id, name = (named["id"], named["name"].strip()) if named else (slugify(member), member)
+        if not party_id:
+            raise InputError(
+                f"--party {option!r}: cannot make an id from {member!r}; write it as id:name, "
+                "e.g. 'nvidia:英伟达=高达300亿美元'"
+            )
+        ids.append(party_id)
+        names.append(name)
+    return {"party": ids, "name": names, "amount": amount.strip() or None}
+
+
+def figure_pairs(options: tuple[str, ...]) -> dict[str, str]:
+    """`--figure size='up to $100B'` options as a name -> phrase mapping."""
+    figures: dict[str, str] = {}
+    for option in options:
+        name, sep, amount = option.partition("=")
+        if not sep or not amount.strip():
+            raise InputError(f"--figure {option!r}: write NAME=AMOUNT, e.g. 'size=up to $100B'")
+        if name.strip() in figures:
+            raise InputError(f"--figure {name.strip()!r} is given twice")
+        figures[name.strip()] = amount.strip()
+    return figures
+
+
+def source_options(function: Any) -> Any:
+    """The options that describe a source, shared by append and retract."""
+    for option in reversed(
+        [
+            click.option("--url", help="Where the source published it."),
+            click.option("--title", help="The source's headline."),
+            click.option("--language", help="Language of the source, e.g. en, zh."),
+            click.option(
+                "--source-kind",
+                type=click.Choice(["press", "company", "filing"]),
+                help="Press report (default), company statement or regulatory filing.",
+            ),
+        ]
+    ):
+        function = option(function)
+    return function
+
+
+def source_json(name: str, url: str | None, title: str | None, language: str | None, kind: str | None) -> dict:
+    source = {"name": name, "url": url, "title": title, "language": language}
+    return {key: value for key, value in source.items() if value is not None} | (
+        {"kind": kind} if kind else {}
+    )
+
+
+def recorder_name() -> str | None:
+    """Who records: `LEDGER_USER`, else the login name."""
+    import getpass
+    import os
+
+    try:
+        return os.environ.get("LEDGER_USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return None
+
+
+@cli.command()
+@click.argument("deal")
+@click.argument("kind", type=click.Choice(KINDS))
+@click.option("--source", "source_name", required=True, help="Who published the report.")
+@click.option("--reported", required=True, help="When the source published it: YYYY-MM-DD or an ISO time.")
+@source_options
+@click.option("--quote", help="The source's words, verbatim, in the original language.")
+@click.option("--note", help="Your remark, e.g. why a date was assumed.")
+@click.option("--figure", "figures", multiple=True, metavar="NAME=AMOUNT", help="A deal figure (size, target, valuation, pre-money, …).")
+@click.option("--party", "parties", multiple=True, metavar="PARTY=AMOUNT", help="A party's commitment; 'a+b=AMOUNT' for several together, 'id:Name=…' to keep a display name.")
+@click.option("--currency", help="Currency for amounts written without one, e.g. USD.")
+@click.option("--dry-run", is_flag=True, help="Show the event that would be appended; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the event as JSON.")
+@click.pass_obj
+@wrap_errors
+def append(session: Session, deal: str, kind: str, source_name: str, reported: str, url: str | None,
+           title: str | None, language: str | None, source_kind: str | None, quote: str | None,
+           note: str | None, figures: tuple[str, ...], parties: tuple[str, ...], currency: str | None,
+           dry_run: bool, as_json: bool) -> None:  # fmt: skip
+    """Append one report about DEAL; prints the new event's id.
+
+    KIND is what the source reported: talks-opened, amount-revised,
+    term-sheet-reviewed, round-closed or talks-ended. AMOUNT is a phrase as
+    reported, in English or Chinese: "up to $30B", "至多300亿美元", "$10-20bn".
+
+    \b
+    Example:
+      ledger append openai-2026 talks-opened --source "The Information" \\
+          --reported 2026-01-28 --figure "size=up to $100B" \\
+          --party "nvidia=up to $30B" --party "microsoft:微软=不超100亿美元"
+    """
+    from events.intake import read_report
+    from events.reports import event_json
+
+    line = {
+        "deal": deal,
+        "kind": kind,
+        "reported": reported,
+        "source": source_json(source_name, url, title, language, source_kind),
+        "quote": quote,
+        "note": note,
+        "figures": figure_pairs(figures),
+        "parties": [party_entry(p) for p in parties],
+        "currency": currency,
+    }
+    draft = read_report(line, recorded_by=recorder_name(), keep_ids=False)
+    if dry_run:
+        from ledger.application import preview
+
+        outcome = preview(session.app if session.exists() else None, [draft])
+    else:
+        outcome = session.app.append(draft)
+    for _, flag in outcome.flags:
+        click.echo(f"warning: {flag}", err=True)
+    event = outcome.recorded[0]
+    if as_json:
+        from ledger.output import emit_json
+
+        emit_json(event_json(event))
+    elif dry_run:
+        from ledger.render import print_event
+
+        print_event(event)
+    else:
+        click.echo(str(event.event_id))
+    if dry_run:
+        click.echo("dry run: nothing was written", err=True)
+
+
+@cli.command("import")
+@click.argument("file", type=click.File("rb"))
+@click.option("--currency", help="Currency for amounts written without one, e.g. USD.")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts and new event ids as JSON.")
+@click.pass_obj
+@wrap_errors
+def import_(session: Session, file: Any, currency: str | None, as_json: bool) -> None:
+    """Import reports from a JSON Lines FILE ('-' for stdin); all land or none.
+
+    One report per line, e.g.
+    {"deal": "openai-2026", "kind": "talks-opened", "reported": "2026-01-28",
+    "source": {"name": "The Information"}, "figures": {"size": "up to $100B"},
+    "parties": {"nvidia": "up to $30B"}}.
+    `ledger export` output imports as it is, keeping event ids and record
+    times. A report already in the ledger is skipped and counted, so running
+    the same import twice adds nothing.
+
+    \b
+    Example:
+      ledger import examples/openai-xai-2026-01.jsonl
+      ledger export | ledger --db postgresql://me@db.example/ledger import -
+    """
+    from ledger.importer import read_lines
+
+    drafts, labels = read_lines(file, currency=currency, recorded_by=recorder_name())
+    outcome = session.app.record(drafts, labels=labels)
+    for label, flag in outcome.flags:
+        click.echo(f"warning: {label}: {flag}", err=True)
+    if as_json:
+        from ledger.output import emit_json
+
+        emit_json(
+            {
+                "recorded": len(outcome.recorded),
+                "skipped": len(outcome.skipped),
+                "event_ids": [str(e.event_id) for e in outcome.recorded],
+            }
+        )
+    else:
+        click.echo(
+            f"imported {len(outcome.recorded)} events; "
+            f"{len(outcome.skipped)} already recorded and skipped"
+        )
+
+
+@cli.command()
+@click.argument("deal", required=False)
+@click.option("--since", help="Only events recorded on or after this day (YYYY-MM-DD, UTC).")
+@click.pass_obj
+@wrap_errors
+def export(session: Session, deal: str | None, since: str | None) -> None:
+    """Print events as JSON Lines, in record order; `ledger import` reads them back.
+
+    \b
+    Example:
+      ledger export > backup.jsonl
+      ledger export openai-2026 --since 2026-01-01
+    """
+    from ledger.output import emit_json_line
+    from ledger.render import parse_day
+
+    day = parse_day(since, "--since") if since else None
+    if not session.exists():
+        return
+    from events.reports import event_json
+
+    events = session.app.deal_events(deal) if deal else session.app.all_events()
+    for event in events:
+        if day is None or event.timestamp.date() >= day:
+            emit_json_line(event_json(event))
+    sys.stdout.flush()
+
+
+@cli.command()
+@click.argument("event_id")
+@click.option("--reason", required=True, help="Why the report is withdrawn.")
+@click.option("--source", "source_name", help="Who published the correction, if anyone.")
+@source_options
+@click.option("--reported", help="When the correction was published (default: today).")
+@click.option("--json", "as_json", is_flag=True, help="Print the retraction as JSON.")
+@click.pass_obj
+@wrap_errors
+def retract(session: Session, event_id: str, reason: str, source_name: str | None, url: str | None,
+            title: str | None, language: str | None, source_kind: str | None, reported: str | None,
+            as_json: bool) -> None:  # fmt: skip
+    """Retract the report EVENT_ID (the full id or its first 8+ characters).
+
+    The report stays in the ledger, marked retracted, and drops out of
+    current values. Prints the retraction's event id.
+
+    \b
+    Example:
+      ledger retract 3f2a9c1e --reason "The Information corrected the figure" \\
+          --source "The Information" --reported 2026-01-30
+    """
+    from events.intake import read_retraction
+    from events.reports import event_json
+
+    if not session.exists():
+        raise click.ClickException(f"no event {event_id!r}: the ledger is empty")
+    full_id, deal = session.reader.find_event(event_id)
+    line: dict[str, Any] = {"deal": deal, "retracted": full_id, "reason": reason}
+    if reported:
+        line["reported"] = reported
+    else:
+        from datetime import datetime, timezone
+
+        line["reported"] = datetime.now(timezone.utc).date().isoformat()
+    if source_name:
+        line["source"] = source_json(source_name, url, title, language, source_kind)
+    line["recorded_by"] = recorder_name()
+    draft = read_retraction(line, keep_ids=False)
+    event = session.app.record([draft]).recorded[0]
+    if as_json:
+        from ledger.output import emit_json
+
+        emit_json(event_json(event))
+    else:
+        click.echo(str(event.event_id))

@@ -1,0 +1,144 @@
+"""Keeping the materialised read models up to date by pulling notifications.
+
+The library's SQLite recorder cannot push new events to subscribers, so every
+read command first pulls the notifications recorded since the tracking
+position and replays the deals they touch. The same code rebuilds the read
+models from nothing. Works on both backends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+from uuid import UUID
+
+import orjson
+from eventsourcing.persistence import Tracking
+
+from events.reports import DomainEvent
+from projections.index import PostgresIndex, SQLiteIndex
+from projections.rows import deal_rows
+
+#: Notifications read per query while catching up.
+BATCH = 5000
+#: Deals whose rows are written per transaction while catching up.
+DEALS_PER_WRITE = 500
+
+
+class Reader:
+    """The read side of one ledger: its materialised indexes and the deal folds."""
+
+    def __init__(self, app: Any):
+        self.app = app
+        is_postgres = type(app.factory).__module__.endswith("postgres")
+        self.index = app.factory.tracking_recorder(PostgresIndex if is_postgres else SQLiteIndex)
+
+    def position(self) -> int:
+        """The last notification the read models include."""
+        return self.index.max_tracking_id(self.app.name) or 0
+
+    def behind(self) -> int:
+        """How many notifications the read models have yet to process."""
+        return (self.app.recorder.max_notification_id() or 0) - self.position()
+
+    def catch_up(self, advance: Callable[[int], None] | None = None) -> int:
+        """Processes every notification recorded since the tracking position.
+
+        Returns how many notifications were processed.
+        """
+        start = self.position()
+        touched: dict[str, None] = {}
+        events: list[tuple[str, str, str, int]] = []
+        last = start
+        for notification_id, state, version in self._new_states(start):
+            touched[state["deal"]] = None
+            events.append((state["event_id"], state["deal"], _kind(state), version))
+            last = notification_id
+            if len(events) == BATCH:
+                self.index.write({}, {}, events, None)
+                events = []
+        if last == start:
+            return 0
+        deals = list(touched)
+        for first in range(0, len(deals), DEALS_PER_WRITE):
+            chunk = deals[first : first + DEALS_PER_WRITE]
+            rows, parties = {}, {}
+            for slug in chunk:
+                rows[slug], parties[slug] = deal_rows(self.app.deal_events(slug))
+            self.index.write(rows, parties, [], None)
+            if advance:
+                advance(len(chunk))
+        # Only now do the read models include everything up to `last`.
+        self.index.write({}, {}, events, Tracking(self.app.name, last))
+        return last - start
+
+    def _new_states(self, start: int) -> Iterator[tuple[int, dict[str, Any], int]]:
+        """The decoded state of each notification after `start`, without validation."""
+        mapper = self.app.mapper
+        while True:
+            notifications = self.app.recorder.select_notifications(start=start + 1, limit=BATCH)
+            for n in notifications:
+                state = n.state
+                if mapper.cipher:
+                    state = mapper.cipher.decrypt(state)
+                if mapper.compressor:
+                    state = mapper.compressor.decompress(state)
+                yield n.id, orjson.loads(state) | {"__topic__": n.topic}, n.originator_version
+            if len(notifications) < BATCH:
+                return
+            start = notifications[-1].id
+
+    def rebuild(self, advance: Callable[[int], None] | None = None) -> dict[str, int]:
+        """Drops the read models and builds them again from every event."""
+        self.index.clear(self.app.name)
+        self.catch_up(advance)
+        return self.counts()
+
+    def counts(self) -> dict[str, int]:
+        """Rows in each read model."""
+        counts = {}
+        for table in ("deal_index", "party_index", "event_index"):
+            counts[table] = self.index.select(f"SELECT COUNT(*) AS n FROM {{{table}}}")[0]["n"]
+        return counts
+
+    def deal_events(self, slug: str) -> list[DomainEvent]:
+        """Every event of the deal, in record order."""
+        return self.app.deal_events(slug)
+
+    def find_event(self, given: str) -> tuple[UUID, str]:
+        """The full id and deal of the event whose id is, or starts with, `given`."""
+        from ledger.errors import DomainError, EventNotFoundError
+
+        prefix = given.strip().lower()
+        if len(prefix) < 8 or not all(ch in "0123456789abcdef-" for ch in prefix):
+            raise DomainError(f"{given!r} is not an event id (give at least its first 8 characters)")
+        rows = self.index.select(
+            "SELECT event_id, deal FROM {event_index} WHERE event_id >= ? AND event_id < ? LIMIT 2",
+            (prefix, prefix + "\uffff"),
+        )
+        if not rows:
+            raise EventNotFoundError(f"no event {given!r} in the ledger")
+        if len(rows) > 1:
+            raise DomainError(f"{given!r} matches several events; give more of the id")
+        return UUID(rows[0]["event_id"]), rows[0]["deal"]
+
+    def deals(self, status: str | None = None) -> list[dict[str, Any]]:
+        """Rows of the deal index, latest reported first."""
+        where = "WHERE status = ?" if status else ""
+        return self.index.select(
+            f"SELECT * FROM {{deal_index}} {where} ORDER BY last_reported DESC, deal",
+            (status,) if status else (),
+        )
+
+    def party(self, party: str) -> list[dict[str, Any]]:
+        """Every commitment point of a party across deals, oldest reported first."""
+        return self.index.select(
+            "SELECT * FROM {party_index} WHERE party = ? ORDER BY deal, reported, recorded",
+            (party,),
+        )
+
+
+def _kind(state: dict[str, Any]) -> str:
+    from eventsourcing.utils import resolve_topic
+
+    return resolve_topic(state["__topic__"]).kind

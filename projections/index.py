@@ -1,0 +1,141 @@
+"""Materialised cross-deal read models, in the ledger's own database.
+
+Three tables, kept with a tracking record of the last processed notification
+in the same transaction (the library's tracking recorders):
+  deal_index   one row per deal: status, dates, counts, headline figures;
+  party_index  one row per commitment point of every party in every deal;
+  event_index  one row per event: its deal and kind (to find an event by id).
+Rows of a deal are replaced whole whenever one of its events is processed, so
+catching up twice, or after a crash, gives the same tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
+
+TABLES = ("deal_index", "party_index", "event_index")
+CREATE = [
+    "CREATE TABLE IF NOT EXISTS {deal_index} ("
+    "deal TEXT PRIMARY KEY, status TEXT NOT NULL, first_reported TEXT, last_reported TEXT, "
+    "last_recorded TEXT NOT NULL, reports INTEGER NOT NULL, retracted INTEGER NOT NULL, "
+    "sources INTEGER NOT NULL, warnings INTEGER NOT NULL, headline TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS {party_index} ("
+    "party TEXT NOT NULL, deal TEXT NOT NULL, commitment TEXT NOT NULL, name TEXT NOT NULL, "
+    "event_id TEXT NOT NULL, reported TEXT NOT NULL, recorded TEXT NOT NULL, source TEXT NOT NULL, "
+    "amount TEXT, retracted INTEGER NOT NULL, is_current INTEGER NOT NULL, "
+    "PRIMARY KEY (party, deal, event_id, commitment))",
+    "CREATE INDEX IF NOT EXISTS {party_index_deal} ON {party_index} (deal)",
+    "CREATE TABLE IF NOT EXISTS {event_index} ("
+    "event_id TEXT PRIMARY KEY, deal TEXT NOT NULL, kind TEXT NOT NULL, version INTEGER NOT NULL)",
+]
+DEAL_COLUMNS = (
+    "deal", "status", "first_reported", "last_reported", "last_recorded",
+    "reports", "retracted", "sources", "warnings", "headline",
+)  # fmt: skip
+PARTY_COLUMNS = (
+    "party", "deal", "commitment", "name", "event_id", "reported", "recorded",
+    "source", "amount", "retracted", "is_current",
+)  # fmt: skip
+EVENT_COLUMNS = ("event_id", "deal", "kind", "version")
+
+
+class IndexSQL:
+    """The read models' statements, written once for both SQL dialects."""
+
+    placeholder = "?"
+    prefix = ""
+
+    def sql(self, statement: str) -> str:
+        names = {name: self.prefix + name for name in (*TABLES, "party_index_deal")}
+        return statement.format(**names).replace("?", self.placeholder)
+
+    def _insert(self, table: str, columns: Sequence[str], conflict: str) -> str:
+        marks = ", ".join("?" for _ in columns)
+        return self.sql(f"INSERT INTO {{{table}}} ({', '.join(columns)}) VALUES ({marks}) {conflict}")
+
+    def _write(
+        self,
+        c: Any,
+        deals: dict[str, tuple[Any, ...]],
+        parties: dict[str, list[tuple[Any, ...]]],
+        events: list[tuple[Any, ...]],
+    ) -> None:
+        for deal, row in deals.items():
+            c.execute(self.sql("DELETE FROM {deal_index} WHERE deal = ?"), (deal,))
+            c.execute(self.sql("DELETE FROM {party_index} WHERE deal = ?"), (deal,))
+            c.execute(self._insert("deal_index", DEAL_COLUMNS, ""), row)
+            if parties.get(deal):
+                c.executemany(self._insert("party_index", PARTY_COLUMNS, ""), parties[deal])
+        if events:
+            c.executemany(self._insert("event_index", EVENT_COLUMNS, "ON CONFLICT (event_id) DO NOTHING"), events)
+
+    def _clear(self, c: Any, application_name: str) -> None:
+        for table in TABLES:
+            c.execute(self.sql(f"DELETE FROM {{{table}}}"))
+
+    def _select(self, c: Any, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        c.execute(self.sql(statement), tuple(params))
+        return [dict(row) for row in c.fetchall()]
+
+
+class SQLiteIndex(IndexSQL, SQLiteTrackingRecorder):
+    """The read models in the ledger's SQLite file."""
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(), *(self.sql(s) for s in CREATE)]
+
+    def write(self, deals: Any, parties: Any, events: Any, tracking: Tracking | None) -> None:
+        """Replaces the rows of the given deals and moves tracking on, in one transaction."""
+        with self.datastore.transaction(commit=True) as c:
+            self._write(c, deals, parties, events)
+            if tracking:
+                self._insert_tracking(c, tracking)
+
+    def clear(self, application_name: str) -> None:
+        """Empties the read models and forgets how far they had got."""
+        with self.datastore.transaction(commit=True) as c:
+            self._clear(c, application_name)
+            c.execute("DELETE FROM tracking WHERE application_name = ?", (application_name,))
+
+    def select(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self.datastore.transaction(commit=False) as c:
+            return self._select(c, statement, params)
+
+
+class PostgresIndex(IndexSQL, PostgresTrackingRecorder):
+    """The read models in the ledger's PostgreSQL schema."""
+
+    placeholder = "%s"
+
+    def __init__(self, datastore: Any, **kwargs: Any):
+        super().__init__(datastore, **kwargs)
+        self.prefix = f'"{self.datastore.schema}".' if self.datastore.schema else ""
+        self.sql_create_statements.extend(self.sql(s) for s in CREATE)
+
+    def sql(self, statement: str) -> str:
+        statement = super().sql(statement)
+        # An index name may not be schema-qualified in CREATE INDEX.
+        return statement.replace(f"EXISTS {self.prefix}party_index_deal", "EXISTS party_index_deal")
+
+    def write(self, deals: Any, parties: Any, events: Any, tracking: Tracking | None) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            self._write(c, deals, parties, events)
+            if tracking:
+                self._insert_tracking(c, tracking)
+
+    def clear(self, application_name: str) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            self._clear(c, application_name)
+            c.execute(
+                f'DELETE FROM {self.prefix}"{self.tracking_table_name}" WHERE application_name = %s',
+                (application_name,),
+            )
+
+    def select(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self.datastore.transaction(commit=False) as c:
+            return self._select(c, statement, params)
