@@ -1,0 +1,151 @@
+"""The read commands on the demo data, with the figures the reference article gives."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from ledger.cli import cli
+from tests.conftest import EXAMPLE, Backend
+
+COMMANDS = ["append", "import", "export", "retract", "history", "show", "diff", "blame", "party", "deals", "rebuild", "demo"]
+
+
+@pytest.fixture
+def demo(backend: Backend) -> Backend:
+    result = CliRunner().invoke(cli, ["--db", backend.db, "import", str(EXAMPLE)])
+    assert result.exit_code == 0, result.output
+    return backend
+
+
+def run_json(backend: Backend, *args: str):
+    result = CliRunner().invoke(cli, ["--db", backend.db, *args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def points(history: dict, figure: str | None = None, party: str | None = None) -> list[dict]:
+    [line] = [f for f in history["figures"] if f["figure"] == figure and f["party"] == party]
+    return line["points"]
+
+
+def test_xai_series_e_target_was_15b_and_it_closed_at_20b(demo: Backend) -> None:
+    state = run_json(demo, "show", "xai-series-e-2026")
+    assert state["status"] == "closed"
+    assert state["figures"]["target"]["value"]["low"] == 15_000_000_000
+    assert state["figures"]["size"]["value"] == {
+        "currency": "USD", "qualifier": "exact", "low": 20_000_000_000, "high": 20_000_000_000, "text": "200亿美元",
+    }  # fmt: skip
+    assert state["figures"]["valuation"]["value"]["low"] == 230_000_000_000
+
+
+def test_amazons_commitment_is_more_than_10b_with_the_possible_20b_noted(demo: Backend) -> None:
+    history = run_json(demo, "history", "openai-2026", "--party", "amazon")
+    amazon = points(history, party="amazon")
+    assert amazon[-1]["value"]["qualifier"] == "more_than"
+    assert amazon[-1]["value"]["low"] == 10_000_000_000
+    notes = " ".join(e["note"] or "" for e in history["events"])
+    assert "200亿美元" in notes or "20B" in notes or "20 billion" in notes
+
+
+def test_openai_round_current_size_and_who_said_so(demo: Backend) -> None:
+    state = run_json(demo, "show", "openai-2026")
+    size = state["figures"]["size"]
+    assert size["value"]["high"] == 100_000_000_000
+    assert size["source"]
+    nvidia = state["commitments"]["nvidia"]["value"]
+    assert (nvidia["qualifier"], nvidia["high"]) == ("at_most", 30_000_000_000)
+    group = state["commitments"]["amazon+microsoft+nvidia"]["value"]
+    assert (group["qualifier"], group["high"]) == ("at_most", 60_000_000_000)
+    assert state["figures"]["valuation"]["value"]["high"] == 830_000_000_000
+
+
+def test_what_was_known_on_the_27th_differs_from_the_29th(demo: Backend) -> None:
+    before = run_json(demo, "show", "openai-2026", "--as-of", "2026-01-27")
+    after = run_json(demo, "show", "openai-2026", "--as-of", "2026-01-29")
+    assert before["figures"] != after["figures"]
+    assert "size" in after["figures"]
+    changed = run_json(demo, "diff", "openai-2026", "--from", "2026-01-27", "--to", "2026-01-29")
+    assert changed["entries"]
+
+
+def test_known_at_a_moment_before_anything_was_recorded_shows_nothing(demo: Backend) -> None:
+    state = run_json(demo, "show", "openai-2026", "--known-at", "2026-01-01T00:00:00Z")
+    assert state["figures"] == {} and state["commitments"] == {}
+
+
+def test_deals_lists_every_deal_of_the_article(demo: Backend) -> None:
+    rows = run_json(demo, "deals")
+    assert {r["deal"] for r in rows} >= {"openai-2026", "xai-series-e-2026", "tesla-xai-2026"}
+    closed = run_json(demo, "deals", "--status", "closed")
+    assert "xai-series-e-2026" in {r["deal"] for r in closed}
+    assert "openai-2026" not in {r["deal"] for r in closed}
+
+
+def test_party_index_shows_nvidia_in_openai_and_xai(demo: Backend) -> None:
+    data = run_json(demo, "party", "nvidia")
+    assert {c["deal"] for c in data["commitments"]} >= {"openai-2026", "xai-series-e-2026"}
+
+
+def test_rebuild_gives_the_same_read_models(demo: Backend) -> None:
+    before = run_json(demo, "deals")
+    counts = run_json(demo, "rebuild")
+    assert counts["event_index"] == demo.count_events()
+    assert run_json(demo, "deals") == before
+
+
+def test_blame_names_the_report_behind_each_current_figure(demo: Backend) -> None:
+    data = run_json(demo, "blame", "xai-series-e-2026")
+    assert data
+
+
+def test_history_of_an_unknown_deal_is_refused_in_one_line(demo: Backend) -> None:
+    result = CliRunner().invoke(cli, ["--db", demo.db, "history", "opneai-2026"])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "Error: unknown deal 'opneai-2026'"
+
+
+def test_tables_are_plain_when_piped(demo: Backend) -> None:
+    result = CliRunner().invoke(cli, ["--db", demo.db, "history", "xai-series-e-2026"])
+    assert result.exit_code == 0
+    assert "\x1b[" not in result.stdout and "━" not in result.stdout
+    assert "200亿美元" not in result.stdout and "$20B" in result.stdout
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(command: str) -> None:
+    result = CliRunner().invoke(cli, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Example:" in result.stdout
+
+
+def test_demo_runs_without_touching_the_users_ledger(tmp_path) -> None:
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path), "NO_COLOR": "1"}
+    env.pop("LEDGER_DB", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "ledger", "demo"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "openai-2026" in result.stdout and "xai-series-e-2026" in result.stdout
+    assert not (tmp_path / "deal-ledger").exists()
+
+
+def test_the_console_script_appends_to_the_default_database_with_no_flags(tmp_path) -> None:
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path)}
+    env.pop("LEDGER_DB", None)
+    ledger = [sys.executable, "-m", "ledger"]
+    first = subprocess.run(
+        [*ledger, "append", "openai-2026", "talks-opened", "--source", "The Information",
+         "--reported", "2026-01-28", "--figure", "size=up to $100B", "--party", "nvidia=up to $30B"],
+        capture_output=True, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    assert (tmp_path / "deal-ledger" / "ledger.db").exists()
+    shown = subprocess.run([*ledger, "history", "openai-2026"], capture_output=True, text=True, env=env, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    assert "≤ $100B" in shown.stdout and "≤ $30B" in shown.stdout

@@ -1,0 +1,198 @@
+"""The write commands end to end, on SQLite and PostgreSQL: append, import, export, retract."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ledger.cli import cli
+from tests.conftest import EXAMPLE, Backend
+
+KINDS = ["talks-opened", "amount-revised", "term-sheet-reviewed", "round-closed", "talks-ended"]
+
+
+def run(backend: Backend, *args: str, input: str | None = None):  # noqa: A002
+    return CliRunner().invoke(cli, ["--db", backend.db, *args], input=input)
+
+
+def append(backend: Backend, *args: str):
+    return run(backend, "append", *args)
+
+
+def history(backend: Backend, deal: str) -> dict:
+    result = run(backend, "history", deal, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_appends_and_reads_back(backend: Backend, kind: str) -> None:
+    result = append(
+        backend, "openai-2026", kind, "--source", "The Information", "--reported", "2026-01-28",
+        "--figure", "size=up to $100B", "--party", "Nvidia=至多300亿美元", "--quote", "英伟达正洽谈",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    event_id = result.stdout.strip()
+    [event] = history(backend, "openai-2026")["events"]
+    assert event["event_id"] == event_id
+    assert event["kind"] == kind
+    assert event["reported"] == "2026-01-28"
+    assert event["source"]["name"] == "The Information"
+    assert event["quote"] == "英伟达正洽谈"
+    assert event["figures"]["size"] == {
+        "currency": "USD", "qualifier": "at_most", "low": None, "high": 100_000_000_000, "text": "up to $100B",
+    }  # fmt: skip
+    [commitment] = event["commitments"]
+    assert commitment["parties"] == [{"id": "nvidia", "name": "Nvidia"}]
+    assert commitment["amount"]["high"] == 30_000_000_000
+    assert event["retracted"] is False
+
+
+def test_a_fresh_application_on_the_same_database_sees_the_same_events(backend: Backend) -> None:
+    from ledger.application import DealLedger
+    from ledger.storage import locate
+
+    append(backend, "xai-2026", "talks-opened", "--source", "Reuters", "--reported", "2026-01-02", "--figure", "target=$15B")
+    append(backend, "xai-2026", "round-closed", "--source", "xAI", "--reported", "2026-01-06", "--figure", "size=$20B")
+    app = DealLedger(env=locate(backend.db).settings())
+    events = app.deal_events("xai-2026")
+    assert [e.kind for e in events] == ["talks-opened", "round-closed"]
+    assert [e.originator_version for e in events] == [1, 2]
+    assert events[1].figures["size"].low == 20_000_000_000
+
+
+def test_dry_run_prints_the_parsed_event_and_writes_nothing(backend: Backend) -> None:
+    append(backend, "openai-2026", "talks-opened", "--source", "A", "--reported", "2026-01-20")
+    before = backend.count_events()
+    result = append(
+        backend, "openai-2026", "amount-revised", "--source", "B", "--reported", "2026-01-28",
+        "--party", "amazon=远超100亿美元", "--dry-run", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    event = json.loads(result.stdout)
+    assert event["version"] == 2
+    assert event["commitments"][0]["amount"]["qualifier"] == "more_than"
+    assert event["commitments"][0]["amount"]["low"] == 10_000_000_000
+    assert backend.count_events() == before
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["OpenAI 2026", "talks-opened", "--source", "X", "--reported", "2026-01-28"], 2, "is not a slug"),
+        (["openai-2026", "talks-started", "--source", "X", "--reported", "2026-01-28"], 2, "talks-started"),
+        (["openai-2026", "talks-opened", "--source", "X", "--reported", "2026-01-28", "--figure", "size=a lot"], 2, "a lot"),
+        (["openai-2026", "talks-opened", "--source", "X", "--reported", "2026-01-28", "--figure", "size=¥30亿"], 2, "ISO"),
+        (["openai-2026", "talks-opened", "--reported", "2026-01-28"], 2, "--source"),
+        (["openai-2026", "talks-opened", "--source", "X", "--reported", "2999-01-01"], 1, "in the future"),
+        (["openai-2026", "talks-opened", "--source", "X", "--reported", "28/01/2026"], 2, "reported"),
+        (["openai-2026", "amount-revised", "--source", "X", "--reported", "2026-01-28"], 1, "at least one figure"),
+        (["openai-2026", "talks-opened", "--source", " ", "--reported", "2026-01-28"], 2, "source.name"),
+        (["openai-2026", "talks-opened", "--source", "X", "--reported", "2026-01-28", "--party", "英伟达=$1B"], 2, "id:name"),
+    ],
+)
+def test_a_refused_append_exits_non_zero_with_one_line_and_writes_nothing(
+    backend: Backend, args: list[str], code: int, message: str
+) -> None:
+    append(backend, "openai-2026", "talks-opened", "--source", "A", "--reported", "2026-01-20")
+    before = backend.count_events()
+    result = append(backend, *args)
+    assert result.exit_code == code, result.output
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+    assert backend.count_events() == before
+
+
+def test_the_same_report_twice_is_refused(backend: Backend) -> None:
+    args = ["openai-2026", "talks-opened", "--source", "A", "--reported", "2026-01-20", "--figure", "size=$1B"]
+    assert append(backend, *args).exit_code == 0
+    result = append(backend, *args)
+    assert result.exit_code == 1
+    assert "already recorded" in result.stderr
+    assert backend.count_events() == 1
+
+
+def test_import_of_the_example_file_records_every_line(backend: Backend) -> None:
+    lines = [line for line in EXAMPLE.read_text().splitlines() if line.strip()]
+    result = run(backend, "import", str(EXAMPLE))
+    assert result.exit_code == 0, result.output
+    assert backend.count_events() == len(lines)
+    again = run(backend, "import", str(EXAMPLE), "--json")
+    assert json.loads(again.stdout) == {"recorded": 0, "skipped": len(lines), "event_ids": []}
+    assert backend.count_events() == len(lines)
+
+
+def test_a_malformed_line_in_the_middle_of_an_import_writes_nothing(backend: Backend, tmp_path: Path) -> None:
+    good = EXAMPLE.read_text().splitlines()
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("\n".join([*good[:3], '{"deal": "x", "kind": ', *good[3:]]) + "\n")
+    result = run(backend, "import", str(bad))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: line 4: not valid JSON")
+    assert backend.count_events() == 0
+
+
+def test_an_import_line_with_a_bad_field_names_line_and_field(backend: Backend, tmp_path: Path) -> None:
+    line = {"deal": "d", "kind": "talks-opened", "reported": "2026-01-01", "source": {"name": "S"},
+            "parties": {"nvidia": "maybe thirty"}}  # fmt: skip
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(EXAMPLE.read_text() + json.dumps(line) + "\n")
+    result = run(backend, "import", str(bad))
+    assert result.exit_code == 2
+    assert "line 15: field 'parties[0].amount'" in result.stderr
+    assert backend.count_events() == 0
+
+
+def test_a_refused_report_late_in_an_import_rolls_back_the_whole_import(backend: Backend, tmp_path: Path) -> None:
+    future = {"deal": "d", "kind": "talks-opened", "reported": "2999-01-01", "source": {"name": "S"}}
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(EXAMPLE.read_text() + json.dumps(future) + "\n")
+    result = run(backend, "import", str(bad))
+    assert result.exit_code == 1
+    assert "in the future" in result.stderr
+    assert backend.count_events() == 0
+
+
+def test_export_then_import_into_an_empty_ledger_gives_the_same_history(backend: Backend, tmp_path: Path) -> None:
+    assert run(backend, "import", str(EXAMPLE)).exit_code == 0
+    [event] = [e for e in history(backend, "openai-2026")["events"] if e["kind"] == "term-sheet-reviewed"][:1]
+    assert run(backend, "retract", event["event_id"][:8], "--reason", "test retraction").exit_code == 0
+    exported = run(backend, "export").stdout
+    copy = Backend("sqlite", str(tmp_path / "copy.db"))
+    result = run(copy, "import", "-", input=exported)
+    assert result.exit_code == 0, result.output
+    for deal in ("openai-2026", "xai-series-e-2026", "tesla-xai-2026"):
+        assert history(copy, deal) == history(backend, deal)
+
+
+def test_retract_marks_the_report_and_refuses_a_second_retraction(backend: Backend) -> None:
+    first = append(backend, "d-1", "talks-opened", "--source", "A", "--reported", "2026-01-20", "--figure", "size=$5B")
+    event_id = first.stdout.strip()
+    result = run(backend, "retract", event_id, "--reason", "wrong deal", "--source", "A")
+    assert result.exit_code == 0, result.output
+    data = history(backend, "d-1")
+    assert [e["retracted"] for e in data["events"] if e["kind"] == "talks-opened"] == [True]
+    again = run(backend, "retract", event_id, "--reason", "again")
+    assert again.exit_code == 1
+    assert "already retracted" in again.stderr
+    assert backend.count_events() == 2
+
+
+def test_retracting_an_unknown_event_is_refused_and_writes_nothing(backend: Backend) -> None:
+    append(backend, "d-1", "talks-opened", "--source", "A", "--reported", "2026-01-20")
+    result = run(backend, "retract", "00000000-0000-0000-0000-000000000000", "--reason", "x")
+    assert result.exit_code == 1
+    assert "no event" in result.stderr
+    assert backend.count_events() == 1
+
+
+def test_a_report_dated_after_the_close_is_accepted_and_flagged(backend: Backend) -> None:
+    append(backend, "d-1", "round-closed", "--source", "A", "--reported", "2026-01-06", "--figure", "size=$20B")
+    late = append(backend, "d-1", "amount-revised", "--source", "B", "--reported", "2026-01-20", "--figure", "size=$21B")
+    assert late.exit_code == 0
+    assert "reported after the deal closed on 2026-01-06" in late.stderr
+    assert backend.count_events() == 2
