@@ -17,6 +17,7 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
+from psycopg.sql import SQL
 
 TABLES = ("deal_index", "party_index", "event_index")
 CREATE = [
@@ -115,7 +116,7 @@ class PostgresIndex(IndexSQL, PostgresTrackingRecorder):
     def __init__(self, datastore: Any, **kwargs: Any):
         super().__init__(datastore, **kwargs)
         self.prefix = f'"{self.datastore.schema}".' if self.datastore.schema else ""
-        self.sql_create_statements.extend(self.sql(s) for s in CREATE)
+        self.sql_create_statements.extend(SQL(self.sql(s)) for s in CREATE)  # type: ignore[arg-type]
 
     def sql(self, statement: str) -> str:
         statement = super().sql(statement)

@@ -143,7 +143,8 @@ def test_an_import_line_with_a_bad_field_names_line_and_field(backend: Backend, 
     bad.write_text(EXAMPLE.read_text() + json.dumps(line) + "\n")
     result = run(backend, "import", str(bad))
     assert result.exit_code == 2
-    assert "line 15: field 'parties[0].amount'" in result.stderr
+    number = len(EXAMPLE.read_text().splitlines()) + 1
+    assert f"Error: line {number}: field 'parties[0].amount': cannot read amount 'maybe thirty'" in result.stderr
     assert backend.count_events() == 0
 
 
