@@ -9,6 +9,7 @@ Conventions: dates and times are ISO strings, ids strings, figures
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from events.figures import json_number
@@ -110,14 +111,18 @@ def _side(value: Any, event_id: Any) -> dict[str, Any] | None:
     return {"value": None if value is None else value.to_json(), "event_id": str(event_id)}
 
 
-def diff_json(diff: Diff) -> dict[str, Any]:
-    """The changes between two days; `before`/`after` are {"value", "event_id"} or null."""
+def diff_json(slug: str, from_day: date, to_day: date, diff: Diff) -> dict[str, Any]:
+    """What changed in `slug` between two days; `before`/`after` are {"value", "event_id"} or null.
+
+    `slug`, `from_day` and `to_day` name what was asked (like `history_json`'s
+    slug); they are expected to match the `Diff`.
+    """
     return {
-        "deal": diff.deal,
-        "from": diff.from_day.isoformat(),
-        "to": diff.to_day.isoformat(),
+        "deal": slug,
+        "from": from_day.isoformat(),
+        "to": to_day.isoformat(),
         "status": {"before": diff.status_before, "after": diff.status_after},
-        "changes": [
+        "entries": [
             {
                 **_subject(d.figure, d.party, d.parties),
                 "before": _side(d.before, d.before_event),

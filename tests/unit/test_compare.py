@@ -113,10 +113,11 @@ def test_the_diff_and_blame_json_are_plain_data_orjson_can_write():
     raised = report(reported="2026-01-20", size=exact("12B"))
     events = [opened, raised]
 
-    data = diff_json(diff(events, date(2026, 1, 10), date(2026, 1, 20)))
+    start, end = date(2026, 1, 10), date(2026, 1, 20)
+    data = diff_json("openai-2026", start, end, diff(events, start, end))
     orjson.dumps(data)
     assert data["from"] == "2026-01-10" and data["status"] == {"before": "talks", "after": "talks"}
-    (change,) = data["changes"]
+    (change,) = data["entries"]
     assert change["figure"] == "size"
     assert change["before"]["event_id"] == str(opened.event_id)
     assert change["after"] == {"value": exact("12B").to_json(), "event_id": str(raised.event_id)}
