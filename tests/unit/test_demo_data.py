@@ -40,10 +40,12 @@ REPORTS = [
     ("xai-series-e-2026", "round-closed", "2026-01-06", "xAI"),
     ("openai-2026", "amount-revised", "2026-01-28", UNNAMED),
     ("tesla-xai-2026", "round-closed", "2026-01-28", "Tesla"),
+    # Undated reports carry the article's date; the file (= record) order puts the
+    # earlier report ("此前有报道称") first, so same-day ties resolve to the newer news.
+    ("openai-2026", "talks-opened", "2026-01-29", UNNAMED),
     ("openai-2026", "amount-revised", "2026-01-29", UNNAMED),
     ("openai-2026", "amount-revised", "2026-01-29", "The Information"),
     ("openai-2026", "term-sheet-reviewed", "2026-01-29", "The Information"),
-    ("openai-2026", "talks-opened", "2026-01-29", UNNAMED),
     ("xai-x-merger-2025", "round-closed", "2026-01-29", "Elon Musk (post on X)"),
 ]
 
