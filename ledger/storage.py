@@ -39,7 +39,10 @@ class Location:
         return mask_password(self.target) if self.is_postgres else self.target
 
     def settings(self) -> dict[str, str]:
-        """The eventsourcing library's environment for this location."""
+        """The eventsourcing library's environment for this location (and cipher)."""
+        return self._store_settings() | cipher_settings()
+
+    def _store_settings(self) -> dict[str, str]:
         if self.is_postgres:
             return postgres_settings(self.target)
         path = Path(self.target).expanduser()
@@ -48,10 +51,24 @@ class Location:
         except OSError as error:
             raise StorageError(f"cannot create the folder for {self.target!r}: {error.strerror}") from None
         return {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "PERSISTENCE_MODULE": "ledger.stores:LedgerSQLiteFactory",
             "SQLITE_DBNAME": str(path),
             "SQLITE_LOCK_TIMEOUT": LOCK_TIMEOUT,
         }
+
+
+def cipher_settings() -> dict[str, str]:
+    """AES-GCM encryption of event state when `LEDGER_CIPHER_KEY` (or `_FILE`) is set."""
+    key = os.environ.get("LEDGER_CIPHER_KEY", "").strip()
+    key_file = os.environ.get("LEDGER_CIPHER_KEY_FILE")
+    if not key and key_file:
+        try:
+            key = Path(key_file).expanduser().read_text().strip()
+        except OSError as error:
+            raise StorageError(f"cannot read LEDGER_CIPHER_KEY_FILE {key_file!r}: {error.strerror}") from None
+    if not key:
+        return {}
+    return {"CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher", "CIPHER_KEY": key}
 
 
 def locate(db: str | None) -> Location:
@@ -74,7 +91,7 @@ def postgres_settings(url: str) -> dict[str, str]:
         raise StorageError(f"{mask_password(url)!r} has an invalid port") from None
     query = parse_qs(parts.query)
     settings = {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "PERSISTENCE_MODULE": "ledger.stores:LedgerPostgresFactory",
         "POSTGRES_DBNAME": unquote(dbname),
         "POSTGRES_HOST": parts.hostname,
         "POSTGRES_PORT": str(port),

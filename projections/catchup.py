@@ -14,6 +14,7 @@ from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresFactory
 
 from events.reports import DomainEvent
 from projections.index import PostgresIndex, SQLiteIndex
@@ -30,7 +31,7 @@ class Reader:
 
     def __init__(self, app: Any):
         self.app = app
-        is_postgres = type(app.factory).__module__.endswith("postgres")
+        is_postgres = isinstance(app.factory, PostgresFactory)
         self.index = app.factory.tracking_recorder(PostgresIndex if is_postgres else SQLiteIndex)
 
     def position(self) -> int:
