@@ -14,6 +14,12 @@ from eventsourcing.persistence import Mapper, MapperDeserialisationError, Stored
 from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import BaseModel, ValidationError
 
+from ledger.errors import StorageError
+
+
+class CipherError(StorageError):
+    """Stored events that cannot be decrypted or read with the key given."""
+
 
 class OrjsonTranscoder(Transcoder):
     """JSON bytes through orjson."""
@@ -46,18 +52,27 @@ class PydanticMapper(Mapper):
             state=stored_state,
         )
 
+    def decode_state(self, state: bytes, where: str) -> dict[str, Any]:
+        """The stored state as a dict: decrypted, decompressed and parsed, not validated."""
+        if self.cipher:
+            try:
+                state = self.cipher.decrypt(state)
+            except Exception:
+                raise CipherError(
+                    "cannot decrypt the ledger's events: LEDGER_CIPHER_KEY is not the key they were written with"
+                ) from None
+        try:
+            if self.compressor:
+                state = self.compressor.decompress(state)
+            return self.transcoder.decode(state)
+        except Exception:
+            hint = "" if self.cipher else " (or it is encrypted and LEDGER_CIPHER_KEY is not set)"
+            raise CipherError(f"cannot read the stored state of {where}: it is corrupt{hint}") from None
+
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         cls = resolve_topic(stored_event.topic)
         where = f"event {stored_event.originator_id} version {stored_event.originator_version}"
-        try:
-            state = stored_event.state
-            if self.cipher:
-                state = self.cipher.decrypt(state)
-            if self.compressor:
-                state = self.compressor.decompress(state)
-            event_state: dict[str, Any] = self.transcoder.decode(state)
-        except Exception as error:
-            raise MapperDeserialisationError(f"cannot read the stored state of {where}: {error}") from error
+        event_state = self.decode_state(stored_event.state, where)
         from_version = event_state.pop("class_version", 1)
         while from_version < getattr(cls, "class_version", 1):
             getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(event_state)

@@ -12,13 +12,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from uuid import UUID
 
-import orjson
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresFactory
 
 from events.reports import DomainEvent
 from projections.index import PostgresIndex, SQLiteIndex
 from projections.rows import deal_rows
+from projections.sealing import Sealer
 
 #: Notifications read per query while catching up.
 BATCH = 5000
@@ -33,6 +33,7 @@ class Reader:
         self.app = app
         is_postgres = isinstance(app.factory, PostgresFactory)
         self.index = app.factory.tracking_recorder(PostgresIndex if is_postgres else SQLiteIndex)
+        self.sealer = Sealer(app.mapper.cipher, app.env.get("CIPHER_KEY"))
 
     def position(self) -> int:
         """The last notification the read models include."""
@@ -65,7 +66,7 @@ class Reader:
             chunk = deals[first : first + DEALS_PER_WRITE]
             rows, parties = {}, {}
             for slug in chunk:
-                rows[slug], parties[slug] = deal_rows(self.app.deal_events(slug))
+                rows[slug], parties[slug] = self._sealed(*deal_rows(self.app.deal_events(slug)))
             self.index.write(rows, parties, [], None)
             if advance:
                 advance(len(chunk))
@@ -73,18 +74,23 @@ class Reader:
         self.index.write({}, {}, events, Tracking(self.app.name, last))
         return last - start
 
+    def _sealed(self, deal: tuple[Any, ...], parties: list[tuple[Any, ...]]) -> tuple[Any, Any]:
+        seal = self.sealer.seal
+        deal = (*deal[:-1], seal(deal[-1]))
+        parties = [
+            (self.sealer.party(p[0]), p[1], seal(p[2]), seal(p[3]), *p[4:7], seal(p[7]), seal(p[8]), *p[9:])
+            for p in parties
+        ]
+        return deal, parties
+
     def _new_states(self, start: int) -> Iterator[tuple[int, dict[str, Any], int]]:
         """The decoded state of each notification after `start`, without validation."""
         mapper = self.app.mapper
         while True:
             notifications = self.app.recorder.select_notifications(start=start + 1, limit=BATCH)
             for n in notifications:
-                state = n.state
-                if mapper.cipher:
-                    state = mapper.cipher.decrypt(state)
-                if mapper.compressor:
-                    state = mapper.compressor.decompress(state)
-                yield n.id, orjson.loads(state) | {"__topic__": n.topic}, n.originator_version
+                state = mapper.decode_state(n.state, f"notification {n.id}")
+                yield n.id, state | {"__topic__": n.topic}, n.originator_version
             if len(notifications) < BATCH:
                 return
             start = notifications[-1].id
@@ -126,17 +132,25 @@ class Reader:
     def deals(self, status: str | None = None) -> list[dict[str, Any]]:
         """Rows of the deal index, latest reported first."""
         where = "WHERE status = ?" if status else ""
-        return self.index.select(
+        rows = self.index.select(
             f"SELECT * FROM {{deal_index}} {where} ORDER BY last_reported DESC, deal",
             (status,) if status else (),
         )
+        for row in rows:
+            row["headline"] = self.sealer.open(row["headline"])
+        return rows
 
     def party(self, party: str) -> list[dict[str, Any]]:
         """Every commitment point of a party across deals, oldest reported first."""
-        return self.index.select(
+        rows = self.index.select(
             "SELECT * FROM {party_index} WHERE party = ? ORDER BY deal, reported, recorded",
-            (party,),
+            (self.sealer.party(party),),
         )
+        for row in rows:
+            row["party"] = party
+            for column in ("commitment", "name", "source", "amount"):
+                row[column] = self.sealer.open(row[column])
+        return rows
 
 
 def _kind(state: dict[str, Any]) -> str:
