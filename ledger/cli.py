@@ -172,4 +172,4 @@ def main() -> None:
     cli()
 
 
-from ledger import read_commands, write_commands  # noqa: E402, F401 - registers the commands
+from ledger import admin_commands, read_commands, write_commands  # noqa: E402, F401 - registers the commands

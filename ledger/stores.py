@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
@@ -54,14 +56,89 @@ def chain_hash(previous: bytes, seq: int, event: bytes) -> bytes:
     return hashlib.sha256(CHAIN_TAG + previous + seq.to_bytes(8, "big") + event).digest()
 
 
-def chain_rows(head: tuple[int, bytes], stored_events: Sequence[StoredEvent]) -> Iterator[tuple[Any, ...]]:
-    """The chain entries that follow `head` (seq, chain hash) for newly stored events."""
+@dataclass(frozen=True)
+class ChainEntry:
+    """One link of the chain, with the stored event it covers (None when that row is gone)."""
+
+    seq: int
+    originator_id: UUID
+    originator_version: int
+    event_hash: bytes
+    chain_hash: bytes
+    topic: str | None
+    state: bytes | None
+
+
+def chain_rows(
+    head: tuple[int, bytes], stored_events: Sequence[Any], id_form: Any = str
+) -> Iterator[tuple[Any, ...]]:
+    """The chain entries that follow `head` (seq, chain hash) for newly stored events.
+
+    Hashes always use the canonical uuid text; `id_form` is how the events
+    table stores the id (SQLite: 32 hex digits), so the two join on an index.
+    """
     seq, previous = head
     for stored in stored_events:
         seq += 1
-        digest = event_hash(stored.originator_id, stored.originator_version, stored.topic, stored.state)
+        uuid = UUID(str(stored.originator_id))
+        digest = event_hash(uuid, stored.originator_version, stored.topic, stored.state)
         previous = chain_hash(previous, seq, digest)
-        yield seq, str(stored.originator_id), stored.originator_version, digest, previous
+        yield seq, id_form(uuid), stored.originator_version, digest, previous
+
+
+def _as_bytes(value: Any) -> bytes:
+    """Stored state as bytes, even if someone wrote it back as text."""
+    return value.encode() if isinstance(value, str) else bytes(value)
+
+
+class ChainReader:
+    """Reading the chain back, the same way on both backends (see the SQL of each)."""
+
+    placeholder = "?"
+    sql_chain: str
+    sql_unchained: str
+    sql_head: str
+    sql_meta: str
+    sql_all_events: str
+
+    id_form: Any = str
+
+    def _rows(self, statement: Any, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
+            c.execute(statement, tuple(params))
+            return [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in c.fetchall()]
+
+    def chain(self, after: int = 0, limit: int = 10_000) -> list[ChainEntry]:
+        """Chain entries with seq > `after`, joined to the events they cover."""
+        return [
+            ChainEntry(
+                row[0], UUID(str(row[1])), row[2], bytes(row[3]), bytes(row[4]), row[5],
+                None if row[6] is None else _as_bytes(row[6]),
+            )  # fmt: skip
+            for row in self._rows(self.sql_chain, (after, limit))
+        ]
+
+    def unchained(self, limit: int = 100) -> list[tuple[UUID, int]]:
+        """Stored events that no chain entry covers (forged, or recorded before the chain)."""
+        return [(UUID(str(r[0])), r[1]) for r in self._rows(self.sql_unchained, (limit,))]
+
+    def head(self, size: int | None = None) -> tuple[int, bytes]:
+        """(seq, chain hash) of the last entry, or of entry `size`; (0, zeros) when empty."""
+        rows = self._rows(self.sql_head, (size if size is not None else 2**62,))
+        return (rows[0][0], bytes(rows[0][1])) if rows else (0, GENESIS)
+
+    def ledger_id(self) -> str:
+        rows = self._rows(self.sql_meta)
+        return rows[0][0] if rows else ""
+
+    def build_chain(self) -> int:
+        """Chains every stored event once, in record order, for a ledger that has no chain."""
+        with self.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
+            c.execute(self.sql_all_events)
+            rows = [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in c.fetchall()]
+            events = [StoredEvent(UUID(str(r[0])), r[1], r[2], bytes(r[3])) for r in rows]
+            c.executemany(self.sql_insert_chain, list(chain_rows((0, GENESIS), events, self.id_form)))  # type: ignore[attr-defined]
+        return len(events)
 
 
 class DurableSQLiteConnectionPool(SQLiteConnectionPool):
@@ -73,8 +150,24 @@ class DurableSQLiteConnectionPool(SQLiteConnectionPool):
         return connection
 
 
-class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+class ChainedSQLiteApplicationRecorder(ChainReader, SQLiteApplicationRecorder):
     """The library's SQLite event store, plus the hash chain in the same transaction."""
+
+    sql_chain = (
+        "SELECT c.seq, c.originator_id, c.originator_version, c.event_hash, c.chain_hash, e.topic, e.state "
+        "FROM event_chain c LEFT JOIN stored_events e ON e.originator_id = c.originator_id "
+        "AND e.originator_version = c.originator_version WHERE c.seq > ? ORDER BY c.seq LIMIT ?"
+    )
+    sql_unchained = (
+        "SELECT e.originator_id, e.originator_version FROM stored_events e "
+        "WHERE NOT EXISTS (SELECT 1 FROM event_chain c WHERE c.originator_id = e.originator_id "
+        "AND c.originator_version = e.originator_version) ORDER BY e.rowid LIMIT ?"
+    )
+    sql_head = "SELECT seq, chain_hash FROM event_chain WHERE seq <= ? ORDER BY seq DESC LIMIT 1"
+    sql_meta = "SELECT value FROM ledger_meta WHERE key = 'ledger_id'"
+    sql_all_events = "SELECT originator_id, originator_version, topic, state FROM stored_events ORDER BY rowid"
+    sql_insert_chain = "INSERT INTO event_chain VALUES (?, ?, ?, ?, ?)"
+    id_form = staticmethod(lambda uuid: uuid.hex)
 
     def construct_create_table_statements(self) -> list[str]:
         return [
@@ -102,7 +195,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         c.execute("SELECT seq, chain_hash FROM event_chain ORDER BY seq DESC LIMIT 1")
         row = c.fetchone()
         head = (row[0], bytes(row[1])) if row else (0, GENESIS)
-        c.executemany("INSERT INTO event_chain VALUES (?, ?, ?, ?, ?)", list(chain_rows(head, stored_events)))
+        c.executemany(self.sql_insert_chain, list(chain_rows(head, stored_events, self.id_form)))
         return ids
 
 
@@ -117,7 +210,7 @@ class LedgerSQLiteFactory(SQLiteFactory):
         self.datastore.pool = DurableSQLiteConnectionPool(db_name=pool.db_name, lock_timeout=pool.lock_timeout)
 
 
-class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
+class ChainedPostgresApplicationRecorder(ChainReader, PostgresApplicationRecorder):
     """The library's PostgreSQL event store, plus the hash chain in the same transaction.
 
     The library locks the events table for every insert, so chain entries are
@@ -142,16 +235,33 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 self.meta_table
             ),
         ]
+        events = SQL("{}.{}").format(schema, Identifier(self.events_table_name))
+        names = {"chain": self.chain_table, "events": events, "meta": self.meta_table}
+        self.sql_chain = SQL(
+            "SELECT c.seq, c.originator_id, c.originator_version, c.event_hash, c.chain_hash, e.topic, e.state "
+            "FROM {chain} c LEFT JOIN {events} e ON e.originator_id::text = c.originator_id "
+            "AND e.originator_version = c.originator_version WHERE c.seq > %s ORDER BY c.seq LIMIT %s"
+        ).format(**names)
+        self.sql_unchained = SQL(
+            "SELECT e.originator_id, e.originator_version FROM {events} e WHERE NOT EXISTS "
+            "(SELECT 1 FROM {chain} c WHERE c.originator_id = e.originator_id::text "
+            "AND c.originator_version = e.originator_version) ORDER BY e.notification_id LIMIT %s"
+        ).format(**names)
+        self.sql_head = SQL(
+            "SELECT seq, chain_hash FROM {chain} WHERE seq <= %s ORDER BY seq DESC LIMIT 1"
+        ).format(**names)
+        self.sql_meta = SQL("SELECT value FROM {meta} WHERE key = 'ledger_id'").format(**names)
+        self.sql_all_events = SQL(
+            "SELECT originator_id, originator_version, topic, state FROM {events} ORDER BY notification_id"
+        ).format(**names)
+        self.sql_insert_chain = SQL("INSERT INTO {chain} VALUES (%s, %s, %s, %s, %s)").format(**names)
 
     def _fetch_ids_after_insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
         ids = super()._fetch_ids_after_insert_events(c, stored_events, **kwargs)
         c.execute(SQL("SELECT seq, chain_hash FROM {} ORDER BY seq DESC LIMIT 1").format(self.chain_table))
         row = c.fetchone()
         head = (row["seq"], bytes(row["chain_hash"])) if row else (0, GENESIS)
-        c.executemany(
-            SQL("INSERT INTO {} VALUES (%s, %s, %s, %s, %s)").format(self.chain_table),
-            list(chain_rows(head, stored_events)),
-        )
+        c.executemany(self.sql_insert_chain, list(chain_rows(head, stored_events)))
         return ids
 
 

@@ -1,0 +1,166 @@
+"""Commands that look after a ledger: init, keygen, verify, checkpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ledger.cli import Session, cli, wrap_errors
+
+
+@cli.command()
+@click.pass_obj
+@wrap_errors
+def init(session: Session) -> None:
+    """Create the ledger's tables now (otherwise done on first use).
+
+    On a shared PostgreSQL server, run it once before a team starts writing.
+
+    \b
+    Example:
+      ledger --db postgresql://me@dbhost/ledger init
+    """
+    from projections.catchup import Reader
+
+    Reader(session.app)
+    click.echo(f"ledger ready at {session.location.display} (id {session.app.recorder.ledger_id()})")
+
+
+@cli.command()
+@click.option("--signing", is_flag=True, help="Make an Ed25519 signing key for checkpoints instead.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the signing key.")
+@wrap_errors
+def keygen(signing: bool, out: Path | None) -> None:
+    """Print a new key for LEDGER_CIPHER_KEY, or make a checkpoint signing key.
+
+    With a cipher key set, event state is encrypted with AES-GCM; deal ids,
+    event kinds and record times stay readable. Keep the key safe: without
+    it the ledger cannot be read.
+
+    \b
+    Example:
+      export LEDGER_CIPHER_KEY=$(ledger keygen)
+      ledger keygen --signing        # writes ~/.config/deal-ledger/signing.key
+    """
+    if not signing:
+        from eventsourcing.cryptography import AESCipher
+
+        click.echo(AESCipher.create_key(32))
+        return
+    from ledger.audit import default_key_path, new_signing_key
+
+    path = out or default_key_path()
+    public = new_signing_key(path)
+    click.echo(f"signing key written to {path}; public key {public}")
+
+
+@cli.command()
+@click.option("--checkpoint", "checkpoints", multiple=True, type=click.File("rb"), help="A checkpoint file the ledger must extend (repeatable).")
+@click.option("--public-key", help="The trusted public key (base64) checkpoints must be signed with [default: that of the local signing key].")
+@click.option("--build-chain", is_flag=True, help="Build the hash chain of a ledger created before it existed (once).")
+@click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
+@click.pass_obj
+@wrap_errors
+def verify(session: Session, checkpoints: tuple[Any, ...], public_key: str | None, build_chain: bool, as_json: bool) -> None:
+    """Check that nothing recorded has changed; exit 1 when something has.
+
+    Recomputes every link of the hash chain (naming the first bad sequence
+    number and its deal), checks the read models against a fresh rebuild and
+    the database's own integrity, and that the ledger extends every
+    checkpoint given.
+
+    \b
+    Example:
+      ledger verify
+      ledger verify --checkpoint monday.json --json
+    """
+    import orjson
+
+    from ledger.audit import Problem, check_checkpoint, verify_chain
+    from ledger.output import progress
+
+    recorder = session.app.recorder
+    if build_chain:
+        if recorder.head()[0]:
+            raise click.ClickException("this ledger already has a hash chain; unchained events in it are suspect")
+        click.echo(f"chained {recorder.build_chain()} events", err=True)
+    reader = session.reader
+    deal_ids = _deal_ids(reader)
+    with progress("verifying the hash chain", recorder.max_notification_id() or None) as advance:
+        size, problems = verify_chain(recorder, deal_ids.get, advance)
+    problems += [Problem("database", message) for message in _integrity(session)]
+    problems += [Problem("read-models", f"{what}; run `ledger rebuild`", None, deal or None) for deal, what in reader.mismatches()]
+    trusted = public_key or _local_public_key()
+    for file in checkpoints:
+        try:
+            statement = orjson.loads(file.read())
+        except orjson.JSONDecodeError:
+            statement = None
+        why = check_checkpoint(statement, recorder.ledger_id(), recorder, trusted)
+        if why:
+            problems.append(Problem("checkpoint", f"{file.name}: {why}"))
+    if as_json:
+        from ledger.output import emit_json
+
+        emit_json({"size": size, "ok": not problems, "problems": [p.to_json() for p in problems]})
+    else:
+        for problem in problems:
+            click.echo(f"{problem.check}: {problem.message}")
+        click.echo(f"{size} events in the chain; " + ("all checks passed" if not problems else f"{len(problems)} problems"))
+    if problems:
+        raise SystemExit(1)
+
+
+@cli.command()
+@click.option("--key", type=click.Path(dir_okay=False, path_type=Path), help="Signing key [default: ~/.config/deal-ledger/signing.key].")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the checkpoint to this file.")
+@click.pass_obj
+@wrap_errors
+def checkpoint(session: Session, key: Path | None, out: Path | None) -> None:
+    """Print a signed statement of the ledger's size and head hash, to keep elsewhere.
+
+    Publish it or store it on another machine; `ledger verify --checkpoint
+    FILE` later proves the ledger still extends it (no truncation, no restored
+    older backup, no history rewritten from scratch).
+
+    \b
+    Example:
+      ledger checkpoint --out checkpoints/$(date +%F).json
+    """
+    import orjson
+
+    from ledger.audit import default_key_path, load_signing_key, make_checkpoint
+
+    private_key = load_signing_key(key or default_key_path())
+    recorder = session.app.recorder
+    size, head = recorder.head()
+    statement = make_checkpoint(recorder.ledger_id(), size, head, private_key)
+    text = orjson.dumps(statement, option=orjson.OPT_INDENT_2).decode()
+    if out:
+        out.write_text(text + "\n")
+    click.echo(text)
+
+
+def _deal_ids(reader: Any) -> dict[Any, str]:
+    from ledger.domain import deal_id
+
+    return {deal_id(row["deal"]): row["deal"] for row in reader.deals()}
+
+
+def _local_public_key() -> str | None:
+    from ledger.audit import default_key_path, load_signing_key, public_key_text
+
+    path = default_key_path()
+    return public_key_text(load_signing_key(path)) if path.exists() else None
+
+
+def _integrity(session: Session) -> list[str]:
+    """What the database's own integrity check reports (SQLite); nothing when fine."""
+    if session.location.is_postgres:
+        return []
+    with session.app.recorder.datastore.transaction(commit=False) as c:
+        c.execute("PRAGMA integrity_check")
+        answers = [row[0] for row in c.fetchall()]
+    return [] if answers == ["ok"] else [f"integrity_check: {a}" for a in answers[:5]]

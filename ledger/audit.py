@@ -1,0 +1,196 @@
+"""Tamper evidence: verifying the hash chain, and signed checkpoints of its head.
+
+`verify_chain` recomputes every link and returns problems as data, naming
+the first bad sequence number and the deal. A checkpoint is a signed
+statement (ledger id, size, head hash, time); a ledger that still extends a
+checkpoint has, at that size, the same head. Ed25519 keys live outside the
+database.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import orjson
+
+from ledger.errors import LedgerError
+from ledger.stores import GENESIS, ChainEntry, chain_hash, event_hash
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing `verify` found wrong: where (seq, deal) and what."""
+
+    check: str
+    message: str
+    seq: int | None = None
+    deal: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def verify_chain(
+    recorder: Any, deal_of: Callable[[UUID], str | None], advance: Callable[[int], None] | None = None
+) -> tuple[int, list[Problem]]:
+    """Recomputes every link of the chain; returns its size and the problems found."""
+    problems: list[Problem] = []
+    entries = list(_entries(recorder, advance))
+    previous, expected_seq = GENESIS, 1
+    link_broken: list[int] = []
+    for index, entry in enumerate(entries):
+        deal = deal_of(entry.originator_id)
+        where = f"seq {entry.seq} ({deal or entry.originator_id} version {entry.originator_version})"
+        if entry.seq != expected_seq:
+            problems.append(Problem("chain", f"entries {expected_seq}..{entry.seq - 1} are missing", expected_seq, deal))
+        expected_seq = entry.seq + 1
+        if entry.state is None or entry.topic is None:
+            problems.append(Problem("chain", f"{where}: the event it covers is gone", entry.seq, deal))
+        elif event_hash(entry.originator_id, entry.originator_version, entry.topic, entry.state) != entry.event_hash:
+            problems.append(Problem("chain", f"{where}: the stored event was changed", entry.seq, deal))
+        if chain_hash(previous, entry.seq, entry.event_hash) != entry.chain_hash:
+            link_broken.append(index)
+        previous = entry.chain_hash
+    problems += _link_problems(entries, set(link_broken), deal_of)
+    unchained = recorder.unchained()
+    if unchained and entries:
+        for originator_id, version in unchained[:10]:
+            deal = deal_of(originator_id)
+            problems.append(
+                Problem("chain", f"{deal or originator_id} version {version} is not in the chain (forged?)", None, deal)
+            )
+    elif unchained:
+        problems.append(
+            Problem("chain", "this ledger has no hash chain yet; run `ledger verify --build-chain` once to build it")
+        )
+    problems.sort(key=lambda p: (p.seq is None, p.seq or 0))
+    return (entries[-1].seq if entries else 0), problems
+
+
+def _link_problems(entries: list[ChainEntry], broken: set[int], deal_of: Callable[[UUID], str | None]) -> list[Problem]:
+    """Names the entry behind each broken link.
+
+    Two broken links in a row (i, i+1) mean entry i's chain hash changed. One
+    broken link at i means entry i-1 was rewritten with fresh hashes of its
+    own (or entry i's event hash was): the first entry that may be bad, i-1,
+    is named, and the message names both.
+    """
+    problems = []
+    for i in sorted(broken):
+        if i - 1 in broken:
+            continue
+        if i + 1 in broken or i == 0:
+            entry, text = entries[i], f"seq {entries[i].seq}: chain entry rewritten"
+        else:
+            entry = entries[i - 1]
+            text = f"seq {entry.seq} or {entries[i].seq}: rewritten (seq {entries[i].seq} no longer links to seq {entry.seq})"
+        problems.append(Problem("chain", text, entry.seq, deal_of(entry.originator_id)))
+    return problems
+
+
+def _entries(recorder: Any, advance: Callable[[int], None] | None) -> Iterator[ChainEntry]:
+    after = 0
+    while True:
+        batch = recorder.chain(after)
+        yield from batch
+        if advance:
+            advance(len(batch))
+        if not batch:
+            return
+        after = batch[-1].seq
+
+
+# Checkpoints
+
+
+def default_key_path() -> Path:
+    """`$XDG_CONFIG_HOME/deal-ledger/signing.key`, outside any database."""
+    home = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(home) / "deal-ledger" / "signing.key"
+
+
+def new_signing_key(path: Path) -> str:
+    """Writes a new Ed25519 private key (PEM, mode 0600); returns the public key."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    if path.exists():
+        raise LedgerError(f"{path} exists; refusing to overwrite a signing key")
+    key = Ed25519PrivateKey.generate()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as file:
+        file.write(pem)
+    return public_key_text(key)
+
+
+def load_signing_key(path: Path) -> Any:
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        return serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except FileNotFoundError:
+        raise LedgerError(f"no signing key at {path}; create one with `ledger keygen --signing`") from None
+    except ValueError:
+        raise LedgerError(f"{path} is not a PEM Ed25519 private key") from None
+
+
+def public_key_text(private_key: Any) -> str:
+    from cryptography.hazmat.primitives import serialization
+
+    raw = private_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return base64.b64encode(raw).decode()
+
+
+def statement_bytes(statement: dict[str, Any]) -> bytes:
+    """The signed bytes: the statement's fields as canonical JSON."""
+    fields = {k: statement[k] for k in ("ledger_id", "size", "head", "time")}
+    return b"deal-ledger/checkpoint/v1\n" + orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
+
+
+def make_checkpoint(ledger_id: str, size: int, head: bytes, private_key: Any) -> dict[str, Any]:
+    """A signed statement of the ledger's size and head hash now."""
+    statement: dict[str, Any] = {
+        "ledger_id": ledger_id,
+        "size": size,
+        "head": head.hex(),
+        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    statement["public_key"] = public_key_text(private_key)
+    statement["signature"] = base64.b64encode(private_key.sign(statement_bytes(statement))).decode()
+    return statement
+
+
+def check_checkpoint(statement: Any, ledger_id: str, recorder: Any, trusted_key: str | None) -> str | None:
+    """None when the ledger extends the checkpoint; else why not, in one line."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    try:
+        key_text = statement["public_key"]
+        if trusted_key and key_text != trusted_key:
+            return "signed by a key that is not the trusted signing key"
+        key = Ed25519PublicKey.from_public_bytes(base64.b64decode(key_text))
+        key.verify(base64.b64decode(statement["signature"]), statement_bytes(statement))
+        size, head = int(statement["size"]), bytes.fromhex(statement["head"])
+    except InvalidSignature:
+        return "bad signature"
+    except (KeyError, TypeError, ValueError):
+        return "not a deal-ledger checkpoint"
+    if statement["ledger_id"] != ledger_id:
+        return f"from another ledger ({statement['ledger_id']}, this is {ledger_id})"
+    current_size, _ = recorder.head()
+    if size > current_size:
+        return f"covers {size} events but the ledger has {current_size}: truncated, or an older backup"
+    seq, at_size = recorder.head(size)
+    if seq != size or at_size != head:
+        return f"the ledger's history up to event {size} differs from the checkpoint (rewritten)"
+    return None
