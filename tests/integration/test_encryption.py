@@ -1,0 +1,89 @@
+"""Confidential ledgers: event state and read models unreadable without the key."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from ledger.cli import cli
+
+MARKERS = ["Zanzibarquux", "Plumbobbery", "秘密交易甲", "Quoxwidget"]
+
+
+def invoke(db: Path, *args: str, key: str | None):
+    env = {"LEDGER_CIPHER_KEY": key} if key else {"LEDGER_CIPHER_KEY": ""}
+    return CliRunner().invoke(cli, ["--db", str(db), *args], env=env)
+
+
+def new_key() -> str:
+    result = CliRunner().invoke(cli, ["keygen"])
+    assert result.exit_code == 0
+    return result.stdout.strip()
+
+
+def record_secrets(db: Path, key: str) -> None:
+    result = invoke(
+        db, "append", "secret-deal", "talks-opened", "--source", MARKERS[0], "--reported", "2026-01-28",
+        "--quote", MARKERS[1], "--note", MARKERS[2], "--party", f"{MARKERS[3].lower()}:{MARKERS[3]}=up to $30B",
+        "--figure", "size=$123456789", key=key,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert invoke(db, "deals", key=key).exit_code == 0  # builds the read models too
+
+
+def test_no_marker_word_is_in_the_database_file_or_its_wal(tmp_path: Path) -> None:
+    from ledger.application import DealLedger
+    from ledger.storage import locate
+
+    db = tmp_path / "secret.db"
+    key = new_key()
+    # An open connection keeps the WAL file from being checkpointed away while we look.
+    holder = DealLedger(env=locate(str(db)).settings() | {"CIPHER_TOPIC": "", "CIPHER_KEY": ""})
+    holder.recorder.max_notification_id()
+    record_secrets(db, key)
+    assert invoke(db, "party", MARKERS[3].lower(), key=key).exit_code == 0
+    files = [p for p in tmp_path.iterdir() if p.name.startswith("secret.db")]
+    assert any(p.name.endswith("-wal") for p in files)
+    for path in files:
+        data = path.read_bytes()
+        for marker in MARKERS:
+            assert marker.encode() not in data, f"{marker} in {path.name}"
+            assert marker.lower().encode() not in data, f"{marker.lower()} in {path.name}"
+        assert b"123456789" not in data
+    holder.close()
+
+
+def test_the_key_holder_reads_everything_back(tmp_path: Path) -> None:
+    db = tmp_path / "secret.db"
+    key = new_key()
+    record_secrets(db, key)
+    history = json.loads(invoke(db, "history", "secret-deal", "--json", key=key).stdout)
+    [event] = history["events"]
+    assert (event["source"]["name"], event["quote"], event["note"]) == (MARKERS[0], MARKERS[1], MARKERS[2])
+    party = json.loads(invoke(db, "party", MARKERS[3].lower(), "--json", key=key).stdout)
+    assert party["commitments"][0]["name"] == MARKERS[3]
+    deals = json.loads(invoke(db, "deals", "--json", key=key).stdout)
+    assert deals[0]["headline"]["size"]["low"] == 123456789
+
+
+def test_a_wrong_key_fails_with_one_clear_line_and_no_output(tmp_path: Path) -> None:
+    db = tmp_path / "secret.db"
+    record_secrets(db, new_key())
+    for args in (["history", "secret-deal"], ["show", "secret-deal", "--json"], ["export"]):
+        result = invoke(db, *args, key=new_key())
+        assert result.exit_code == 1, result.output
+        assert result.stdout == ""
+        assert result.stderr.strip().splitlines() == [
+            "Error: cannot decrypt the ledger's events: LEDGER_CIPHER_KEY is not the key they were written with"
+        ]
+
+
+def test_no_key_on_an_encrypted_ledger_says_the_key_is_missing(tmp_path: Path) -> None:
+    db = tmp_path / "secret.db"
+    record_secrets(db, new_key())
+    result = invoke(db, "history", "secret-deal", key=None)
+    assert result.exit_code == 1
+    assert "LEDGER_CIPHER_KEY is not set" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
