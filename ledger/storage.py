@@ -80,7 +80,7 @@ def locate(db: str | None) -> Location:
 
 
 def postgres_settings(url: str) -> dict[str, str]:
-    """`postgresql://user:pass@host:port/dbname?schema=name` as POSTGRES_* settings."""
+    """`postgresql://user:pass@host:port/dbname?schema=name&connect_timeout=10` as POSTGRES_* settings."""
     parts = urlsplit(url)
     dbname = parts.path.lstrip("/")
     if not dbname or not parts.hostname:
@@ -97,7 +97,7 @@ def postgres_settings(url: str) -> dict[str, str]:
         "POSTGRES_PORT": str(port),
         "POSTGRES_USER": unquote(parts.username or os.environ.get("PGUSER", "postgres")),
         "POSTGRES_PASSWORD": unquote(parts.password or os.environ.get("PGPASSWORD", "")),
-        "POSTGRES_CONNECT_TIMEOUT": "10",
+        "POSTGRES_CONNECT_TIMEOUT": query.get("connect_timeout", ["10"])[0],
         "POSTGRES_LOCK_TIMEOUT": LOCK_TIMEOUT,
         "POSTGRES_POOL_SIZE": "2",
         "POSTGRES_MAX_OVERFLOW": "2",

@@ -1,0 +1,31 @@
+"""PostgreSQL locations: settings from the URL, and passwords never printed."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from ledger.cli import cli
+from ledger.storage import locate, mask_password
+
+
+def test_a_url_becomes_the_librarys_postgres_settings() -> None:
+    settings = locate("postgresql://ann:pw%40x@db.example:6543/ledger?schema=desk&connect_timeout=3").settings()
+    assert settings["POSTGRES_USER"] == "ann"
+    assert settings["POSTGRES_PASSWORD"] == "pw@x"
+    assert (settings["POSTGRES_HOST"], settings["POSTGRES_PORT"]) == ("db.example", "6543")
+    assert (settings["POSTGRES_DBNAME"], settings["POSTGRES_SCHEMA"]) == ("ledger", "desk")
+    assert settings["POSTGRES_CONNECT_TIMEOUT"] == "3"
+
+
+def test_the_password_is_masked_for_display() -> None:
+    assert mask_password("postgresql://ann:s3cret@db/ledger") == "postgresql://ann:***@db/ledger"
+    assert mask_password("postgresql://ann@db/ledger") == "postgresql://ann@db/ledger"
+
+
+def test_an_unreachable_server_is_one_line_without_the_password() -> None:
+    url = "postgresql://postgres:s3cr3tpw@127.0.0.1:1/test?connect_timeout=1"
+    result = CliRunner().invoke(cli, ["--db", url, "deals"])
+    assert result.exit_code == 1
+    assert "s3cr3tpw" not in result.output
+    assert "postgres:***@127.0.0.1:1/test" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
