@@ -14,6 +14,8 @@ from typing import Any
 
 import click
 
+from ledger import __version__
+
 EPILOG_DB = "The ledger is a SQLite file by default; see `ledger --help` for --db."
 
 
@@ -149,7 +151,7 @@ def wrap_errors(function: Any) -> Any:
     help="SQLite file or postgresql:// URL [env LEDGER_DB; default "
     "$XDG_DATA_HOME/deal-ledger/ledger.db].",
 )
-@click.version_option(package_name="deal-ledger", prog_name="ledger")
+@click.version_option(version=__version__, prog_name="ledger")
 @click.pass_context
 def cli(ctx: click.Context, db: str | None) -> None:
     """An auditable, append-only record of what was reported about financing deals.
