@@ -1,0 +1,113 @@
+"""Running whole processes and timing them: the `ledger` CLI, cold, as a person runs it.
+
+Every wall time here is a fresh process (interpreter start and imports
+included), taken several times; figures use the median. `ledger` is the
+console script next to `sys.executable` (the one `pip install` made), or
+`python -m ledger` when there is none.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class BenchError(RuntimeError):
+    """A measured command failed, or the harness cannot go on."""
+
+
+@dataclass
+class Timing:
+    """The wall times of several runs of one thing, in seconds."""
+
+    samples: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+
+def ledger_command(*args: str) -> list[str]:
+    """The command line of `ledger ARGS...` with this interpreter's installation."""
+    script = Path(sys.executable).with_name("ledger")
+    if script.exists():
+        return [str(script), *args]
+    return [sys.executable, "-m", "ledger", *args]
+
+
+def environment() -> dict[str, str]:
+    """The environment of measured commands: plain output, no ledger chosen by accident."""
+    env = {key: value for key, value in os.environ.items() if key not in ("LEDGER_DB", "LEDGER_DEBUG")}
+    env["NO_COLOR"] = "1"
+    env["LEDGER_USER"] = "bench"
+    # The repository (for `python -m bench.*` helpers); the ledger is installed.
+    root = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+    return env
+
+
+def run(command: Sequence[str], *, check: bool = True, stdin: Path | None = None) -> subprocess.CompletedProcess:
+    """Runs a command to its end with output captured; raises `BenchError` if it fails."""
+    with open(stdin, "rb") if stdin else open(os.devnull, "rb") as source:
+        done = subprocess.run(list(command), stdin=source, capture_output=True, env=environment())
+    if check and done.returncode != 0:
+        tail = done.stderr.decode(errors="replace").strip().splitlines()[-3:]
+        raise BenchError(f"{' '.join(command[:6])} … exited {done.returncode}: {' | '.join(tail)}")
+    return done
+
+
+@dataclass
+class Peak:
+    """What `bench.maxrss` saw of one command."""
+
+    max_rss_kib: int
+    seconds: float
+    stdout: str
+    stderr_tail: str
+
+    @property
+    def mib(self) -> float:
+        return self.max_rss_kib / 1024
+
+
+def peak_memory(command: Sequence[str], workdir: Path) -> Peak:
+    """Runs the command under a fresh `bench.maxrss` helper; its peak RSS and wall time."""
+    with tempfile.TemporaryDirectory(dir=workdir, prefix="maxrss-") as folder:
+        result = Path(folder) / "result.json"
+        out, err = Path(folder) / "stdout", Path(folder) / "stderr"
+        with out.open("wb") as stdout, err.open("wb") as stderr, open(os.devnull, "rb") as stdin:
+            subprocess.run(
+                [sys.executable, "-m", "bench.maxrss", str(result), "--", *command],
+                stdin=stdin, stdout=stdout, stderr=stderr, env=environment(), check=False,
+            )  # fmt: skip
+        tail = _tail(err)
+        if not result.exists():
+            raise BenchError(f"bench.maxrss gave no result: {tail}")
+        data = json.loads(result.read_text())
+        if data["returncode"] != 0:
+            raise BenchError(f"{' '.join(command[:6])} … exited {data['returncode']}: {tail}")
+        return Peak(data["max_rss_kib"], data["seconds"], out.read_text(errors="replace"), tail)
+
+
+def _tail(path: Path, lines: int = 3) -> str:
+    with path.open("rb") as file:
+        file.seek(0, os.SEEK_END)
+        file.seek(max(0, file.tell() - 4000))
+        return " | ".join(file.read().decode(errors="replace").strip().splitlines()[-lines:])
+
+
+def load_average() -> float | None:
+    """The 1-minute load average (other work on the machine skews wall times)."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return None
+
