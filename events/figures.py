@@ -7,7 +7,7 @@ the words used. Amounts are `Decimal`, never floats.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -47,6 +47,8 @@ BOUNDS: dict[Qualifier, tuple[bool, bool]] = {
 
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$"}
 SCALES = ((Decimal(10) ** 12, "T"), (Decimal(10) ** 9, "B"), (Decimal(10) ** 6, "M"), (Decimal(10) ** 3, "K"))
+#: Shifting and printing amounts without rounding, however many digits they have.
+_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 SIGNS = {
     Qualifier.ABOUT: "≈ ",
     Qualifier.NEARLY: "nearly ",
@@ -167,12 +169,17 @@ def format_amount(currency: str, amount: Decimal, *, symbol: bool = True) -> str
 def _scaled(amount: Decimal) -> str:
     for factor, suffix in SCALES:
         if amount >= factor:
-            return f"{_plain(amount / factor)}{suffix}"
+            return f"{_plain(_divided(amount, factor))}{suffix}"
     return _plain(amount)
 
 
+def _divided(amount: Decimal, factor: Decimal) -> Decimal:
+    """amount / factor for a power of ten, exactly (plain division rounds to 28 digits)."""
+    return amount.scaleb(-factor.adjusted(), _EXACT)
+
+
 def _plain(number: Decimal) -> str:
-    return format(number.normalize(), "f")
+    return format(number.normalize(_EXACT), "f")
 
 
 def format_figure(figure: Figure) -> str:
@@ -181,10 +188,11 @@ def format_figure(figure: Figure) -> str:
         low, high = figure.low, figure.high
         for factor, suffix in SCALES:
             if low >= factor and high >= factor:  # type: ignore[operator]
-                span = f"{_plain(low / factor)}–{_plain(high / factor)}{suffix}"  # type: ignore[operator]
+                span = f"{_plain(_divided(low, factor))}–{_plain(_divided(high, factor))}{suffix}"  # type: ignore[arg-type]
                 break
         else:
             span = f"{_plain(low)}–{_plain(high)}"  # type: ignore[arg-type]
         prefix = SYMBOLS.get(figure.currency)
         return f"{prefix}{span}" if prefix else f"{figure.currency} {span}"
-    return SIGNS.get(figure.qualifier, "") + format_amount(figure.currency, figure.value)
+    amount = figure.low if figure.low is not None else figure.high  # not .value: its mean rounds
+    return SIGNS.get(figure.qualifier, "") + format_amount(figure.currency, amount)  # type: ignore[arg-type]
