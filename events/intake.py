@@ -8,6 +8,7 @@ here, so every entry point refuses the same things with the same words.
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -15,7 +16,7 @@ from pydantic import ValidationError
 
 from events.base import Immutable, Slug
 from events.figures import Figure, FigureError
-from events.parsing import read_figure
+from events.parsing import parse_figure, read_figure
 from events.reports import (
     REPORT_KINDS,
     Commitment,
@@ -182,6 +183,16 @@ def _parties_of(line: dict[str, Any]) -> Any:
     return entries
 
 
+@lru_cache(maxsize=16_384)
+def _phrase(text: str, currency: str | None) -> Figure:
+    """A parsed phrase; figures are immutable, and archives repeat phrases a lot."""
+    return parse_figure(text, currency)
+
+
+def _figure(amount: Any, currency: str | None) -> Figure:
+    return _phrase(amount, currency) if isinstance(amount, str) else read_figure(amount, currency)
+
+
 def _read_figures(figures: Any, currency: str | None) -> dict[str, Figure]:
     if figures is None:
         return {}
@@ -190,7 +201,7 @@ def _read_figures(figures: Any, currency: str | None) -> dict[str, Figure]:
     read = {}
     for name, amount in figures.items():
         try:
-            read[name] = read_figure(amount, currency)
+            read[name] = _figure(amount, currency)
         except FigureError as error:
             raise IntakeError(f"figures.{name}", str(error)) from None
     return read
@@ -223,7 +234,7 @@ def _read_commitment(entry: Any, where: str, currency: str | None) -> Commitment
         raise IntakeError(f"{where}.party", "give one party id (or a list) and as many names")
     amount = entry.get("amount")
     try:
-        figure = None if amount is None else read_figure(amount, currency)
+        figure = None if amount is None else _figure(amount, currency)
     except FigureError as error:
         raise IntakeError(f"{where}.amount", str(error)) from None
     try:

@@ -10,6 +10,7 @@ import hashlib
 import re
 from datetime import date, datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
@@ -21,6 +22,9 @@ from events.figures import Figure
 
 LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 URL = re.compile(r"https?://[^\s\x00-\x1f\x7f]+")
+
+#: What a report's content hash covers: what the source said, not when or by whom it was recorded.
+CONTENT_FIELDS = ("deal", "reported", "source", "quote", "note", "figures", "commitments")
 
 #: Conventional deal-level figure names; any other slug is allowed too.
 FIGURE_NAMES = {
@@ -126,6 +130,11 @@ class DomainEvent(Immutable):
     deal: Slug
     recorded_by: Name | None = None
 
+    @cached_property
+    def json_state(self) -> dict[str, Any]:
+        """The event's JSON form as stored (computed once: the event is immutable)."""
+        return self.model_dump(mode="json")
+
     @field_validator("timestamp")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
@@ -189,12 +198,10 @@ class Report(DomainEvent):
     def reported_day(self) -> date:
         return reported_day(self.reported)
 
+    @cached_property
     def content_hash(self) -> str:
         """SHA-256 of what the source said, so the same report is recognised again."""
-        content = self.model_dump(
-            mode="json",
-            include={"deal", "reported", "source", "quote", "note", "figures", "commitments"},
-        )
+        content = {name: self.json_state[name] for name in CONTENT_FIELDS}
         content["kind"] = self.kind
         return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
 

@@ -55,7 +55,7 @@ def apply(event: DomainEvent, deal: Deal) -> None:
 @apply.register
 def _(event: Report, deal: Deal) -> None:
     deal.kinds[event.event_id] = event.kind
-    deal.content[event.content_hash()] = event.event_id
+    deal.content[event.content_hash] = event.event_id
     if isinstance(event, RoundClosed):
         deal.closings[event.event_id] = event.reported_day
 
@@ -106,7 +106,7 @@ def check_retractable(deal: Deal, event_id: UUID) -> None:
 
 def is_duplicate(deal: Deal | None, event: Report) -> UUID | None:
     """The id of an identical report already in the deal, if there is one."""
-    return deal.content.get(event.content_hash()) if deal else None
+    return deal.content.get(event.content_hash) if deal else None
 
 
 def record_report(deal: Deal | None, draft: Draft, now: datetime) -> Report:

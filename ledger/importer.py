@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import IO
 
 import orjson
@@ -10,7 +11,11 @@ from events.intake import Draft, IntakeError, RetractionDraft, read_report
 
 
 def read_lines(
-    file: IO[bytes], *, currency: str | None = None, recorded_by: str | None = None
+    file: IO[bytes],
+    *,
+    currency: str | None = None,
+    recorded_by: str | None = None,
+    advance: Callable[[int], None] | None = None,
 ) -> tuple[list[Draft | RetractionDraft], list[str]]:
     """The drafts of a JSON Lines file and a label ("line 12") for each.
 
@@ -20,6 +25,8 @@ def read_lines(
     drafts: list[Draft | RetractionDraft] = []
     labels: list[str] = []
     for number, raw in enumerate(file, start=1):
+        if advance:
+            advance(len(raw))
         if not raw.strip():
             continue
         try:

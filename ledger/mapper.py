@@ -36,7 +36,8 @@ class PydanticMapper(Mapper):
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         event: BaseModel = domain_event
-        state = event.model_dump(mode="json", exclude={"originator_id", "originator_version"})
+        state = dict(getattr(event, "json_state", None) or event.model_dump(mode="json"))
+        del state["originator_id"], state["originator_version"]
         class_version = getattr(type(event), "class_version", 1)
         if class_version > 1:
             state["class_version"] = class_version

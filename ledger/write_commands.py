@@ -10,6 +10,8 @@ import click
 
 from ledger.cli import InputError, Session, cli, wrap_errors
 
+#: Warnings an import prints before summing up the rest.
+SHOWN_FLAGS = 5
 KINDS = ("talks-opened", "amount-revised", "term-sheet-reviewed", "round-closed", "talks-ended")
 NAMED = re.compile(r"(?P<id>[a-z0-9-]+):(?P<name>.+)")
 
@@ -178,11 +180,16 @@ def import_(session: Session, file: Any, currency: str | None, as_json: bool) ->
       ledger export | ledger --db postgresql://me@db.example/ledger import -
     """
     from ledger.importer import read_lines
+    from ledger.output import progress
 
-    drafts, labels = read_lines(file, currency=currency, recorded_by=recorder_name())
+    size = _size_of(file)
+    with progress("reading reports", size) as advance:
+        drafts, labels = read_lines(file, currency=currency, recorded_by=recorder_name(), advance=advance)
     outcome = session.app.record(drafts, labels=labels)
-    for label, flag in outcome.flags:
+    for label, flag in outcome.flags[:SHOWN_FLAGS]:
         click.echo(f"warning: {label}: {flag}", err=True)
+    if len(outcome.flags) > SHOWN_FLAGS:
+        click.echo(f"warning: {len(outcome.flags) - SHOWN_FLAGS} more reports are dated after their deal closed", err=True)
     if as_json:
         from ledger.output import emit_json
 
@@ -191,6 +198,7 @@ def import_(session: Session, file: Any, currency: str | None, as_json: bool) ->
                 "recorded": len(outcome.recorded),
                 "skipped": len(outcome.skipped),
                 "event_ids": [str(e.event_id) for e in outcome.recorded],
+                "flags": [{"line": label, "flag": flag} for label, flag in outcome.flags],
             }
         )
     else:
@@ -198,6 +206,18 @@ def import_(session: Session, file: Any, currency: str | None, as_json: bool) ->
             f"imported {len(outcome.recorded)} events; "
             f"{len(outcome.skipped)} already recorded and skipped"
         )
+
+
+def _size_of(file: Any) -> int | None:
+    """The byte size of a regular file, for a progress bar; None for a pipe."""
+    import os
+    import stat
+
+    try:
+        info = os.fstat(file.fileno())
+    except (OSError, ValueError, AttributeError):
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
 
 
 @cli.command()

@@ -122,7 +122,7 @@ def test_import_of_the_example_file_records_every_line(backend: Backend) -> None
     assert result.exit_code == 0, result.output
     assert backend.count_events() == len(lines)
     again = run(backend, "import", str(EXAMPLE), "--json")
-    assert json.loads(again.stdout) == {"recorded": 0, "skipped": len(lines), "event_ids": []}
+    assert json.loads(again.stdout) == {"recorded": 0, "skipped": len(lines), "event_ids": [], "flags": []}
     assert backend.count_events() == len(lines)
 
 
@@ -197,3 +197,20 @@ def test_a_report_dated_after_the_close_is_accepted_and_flagged(backend: Backend
     assert late.exit_code == 0
     assert "reported after the deal closed on 2026-01-06" in late.stderr
     assert backend.count_events() == 2
+
+
+def test_an_import_prints_a_few_late_report_warnings_and_counts_the_rest(sqlite_backend: Backend, tmp_path: Path) -> None:
+    lines = [{"deal": "d", "kind": "round-closed", "reported": "2026-01-01", "source": {"name": "S"}}]
+    lines += [
+        {"deal": "d", "kind": "amount-revised", "reported": f"2026-01-{day:02d}", "source": {"name": "S"},
+         "figures": {"size": f"${day}B"}}
+        for day in range(2, 12)
+    ]  # fmt: skip
+    file = tmp_path / "late.jsonl"
+    file.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    result = run(sqlite_backend, "import", str(file))
+    assert result.exit_code == 0
+    warnings = result.stderr.strip().splitlines()
+    assert warnings[0] == "warning: line 2: reported after the deal closed on 2026-01-01"
+    assert warnings[-1] == "warning: 5 more reports are dated after their deal closed"
+    assert len(warnings) == 6
