@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from ledger.cli import Session, cli, wrap_errors
+from ledger.cli import InputError, Session, cli, wrap_errors
 
 CURRENT_RULE = (
     "Current value: the latest *reported* non-retracted value; reports of the "
@@ -47,12 +47,11 @@ def events_on_clocks(session: Session, deal: str, as_of: str | None, known_at: s
 
 def _check_slug(deal: str) -> None:
     from events.base import check_slug
-    from events.intake import IntakeError
 
     try:
         check_slug(deal)
     except ValueError as error:
-        raise IntakeError("DEAL", str(error)) from None
+        raise InputError(str(error)) from None
 
 
 def _require_ledger(session: Session) -> None:

@@ -91,7 +91,7 @@ def postgres_settings(url: str) -> dict[str, str]:
         raise StorageError(f"{mask_password(url)!r} has an invalid port") from None
     query = parse_qs(parts.query)
     settings = {
-        "PERSISTENCE_MODULE": "ledger.stores:LedgerPostgresFactory",
+        "PERSISTENCE_MODULE": "ledger.pg_stores:LedgerPostgresFactory",
         "POSTGRES_DBNAME": unquote(dbname),
         "POSTGRES_HOST": parts.hostname,
         "POSTGRES_PORT": str(port),

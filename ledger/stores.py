@@ -22,14 +22,12 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
 from eventsourcing.sqlite import (
     SQLiteApplicationRecorder,
     SQLiteConnection,
     SQLiteConnectionPool,
     SQLiteFactory,
 )
-from psycopg.sql import SQL, Identifier
 
 EVENT_TAG = b"deal-ledger/event/v1"
 CHAIN_TAG = b"deal-ledger/chain/v1"
@@ -208,65 +206,3 @@ class LedgerSQLiteFactory(SQLiteFactory):
         super().__init__(env)
         pool = self.datastore.pool
         self.datastore.pool = DurableSQLiteConnectionPool(db_name=pool.db_name, lock_timeout=pool.lock_timeout)
-
-
-class ChainedPostgresApplicationRecorder(ChainReader, PostgresApplicationRecorder):
-    """The library's PostgreSQL event store, plus the hash chain in the same transaction.
-
-    The library locks the events table for every insert, so chain entries are
-    appended by one writer at a time and stay dense and linear.
-    """
-
-    def __init__(self, datastore: Any, **kwargs: Any):
-        super().__init__(datastore, **kwargs)
-        schema = Identifier(self.datastore.schema)
-        self.chain_table = SQL("{}.{}").format(schema, Identifier(f"{self.events_table_name}_chain"))
-        self.meta_table = SQL("{}.{}").format(schema, Identifier(f"{self.events_table_name}_meta"))
-        self.sql_create_statements += [
-            SQL(
-                "CREATE TABLE IF NOT EXISTS {} (seq bigint PRIMARY KEY, originator_id text NOT NULL, "
-                "originator_version bigint NOT NULL, event_hash bytea NOT NULL, "
-                "chain_hash bytea NOT NULL, UNIQUE (originator_id, originator_version))"
-            ).format(self.chain_table),
-            SQL("CREATE TABLE IF NOT EXISTS {} (key text PRIMARY KEY, value text NOT NULL)").format(
-                self.meta_table
-            ),
-            SQL("INSERT INTO {} VALUES ('ledger_id', md5(random()::text)) ON CONFLICT DO NOTHING").format(
-                self.meta_table
-            ),
-        ]
-        events = SQL("{}.{}").format(schema, Identifier(self.events_table_name))
-        names = {"chain": self.chain_table, "events": events, "meta": self.meta_table}
-        self.sql_chain = SQL(
-            "SELECT c.seq, c.originator_id, c.originator_version, c.event_hash, c.chain_hash, e.topic, e.state "
-            "FROM {chain} c LEFT JOIN {events} e ON e.originator_id::text = c.originator_id "
-            "AND e.originator_version = c.originator_version WHERE c.seq > %s ORDER BY c.seq LIMIT %s"
-        ).format(**names)
-        self.sql_unchained = SQL(
-            "SELECT e.originator_id, e.originator_version FROM {events} e WHERE NOT EXISTS "
-            "(SELECT 1 FROM {chain} c WHERE c.originator_id = e.originator_id::text "
-            "AND c.originator_version = e.originator_version) ORDER BY e.notification_id LIMIT %s"
-        ).format(**names)
-        self.sql_head = SQL(
-            "SELECT seq, chain_hash FROM {chain} WHERE seq <= %s ORDER BY seq DESC LIMIT 1"
-        ).format(**names)
-        self.sql_meta = SQL("SELECT value FROM {meta} WHERE key = 'ledger_id'").format(**names)
-        self.sql_all_events = SQL(
-            "SELECT originator_id, originator_version, topic, state FROM {events} ORDER BY notification_id"
-        ).format(**names)
-        self.sql_insert_chain = SQL("INSERT INTO {chain} VALUES (%s, %s, %s, %s, %s)").format(**names)
-
-    def _fetch_ids_after_insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
-        ids = super()._fetch_ids_after_insert_events(c, stored_events, **kwargs)
-        c.execute(SQL("SELECT seq, chain_hash FROM {} ORDER BY seq DESC LIMIT 1").format(self.chain_table))
-        row = c.fetchone()
-        head = (row["seq"], bytes(row["chain_hash"])) if row else (0, GENESIS)
-        c.executemany(self.sql_insert_chain, list(chain_rows(head, stored_events)))
-        return ids
-
-
-class LedgerPostgresFactory(PostgresFactory):
-    """PostgreSQL with the hash chain."""
-
-    application_recorder_class = ChainedPostgresApplicationRecorder
-

@@ -13,10 +13,9 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
-from eventsourcing.postgres import PostgresFactory
 
 from events.reports import DomainEvent
-from projections.index import DEAL_COLUMNS, PostgresIndex, SQLiteIndex
+from projections.index import DEAL_COLUMNS, SQLiteIndex
 from projections.rows import deal_rows
 from projections.sealing import Sealer
 
@@ -31,8 +30,12 @@ class Reader:
 
     def __init__(self, app: Any):
         self.app = app
-        is_postgres = isinstance(app.factory, PostgresFactory)
-        self.index = app.factory.tracking_recorder(PostgresIndex if is_postgres else SQLiteIndex)
+        if type(app.factory).__module__ == "ledger.pg_stores":
+            from projections.pg_index import PostgresIndex
+
+            self.index = app.factory.tracking_recorder(PostgresIndex)
+        else:
+            self.index = app.factory.tracking_recorder(SQLiteIndex)
         self.sealer = Sealer(app.mapper.cipher, app.env.get("CIPHER_KEY"))
 
     def position(self) -> int:
