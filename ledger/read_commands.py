@@ -170,7 +170,12 @@ def diff(session: Session, deal: str, from_day: str, to_day: str, as_json: bool)
     from ledger.output import table
 
     rows = [
-        (entry.label, amount(entry.before), amount(entry.after), change_text(entry.change))
+        (
+            entry.label,
+            amount(entry.before) if entry.before_event else "—",
+            amount(entry.after) if entry.after_event else "—",
+            change_text(entry.change),
+        )
         for entry in result.entries
     ]
     click.echo(f"{deal}: status {result.status_before or '-'} → {result.status_after or '-'}")

@@ -103,7 +103,7 @@ def _compact(value: Any) -> str:
 def timeline_tables(lines: list[Any]) -> None:
     """One table per figure or party: each point, its change and its source."""
     for line in lines:
-        title = f"figure {line.figure}" if line.figure else f"party {' + '.join(line.parties or (line.party,))}"
+        title = f"{'figure' if line.figure else 'party'} {line.label}"
         rows = [
             (
                 p.reported.isoformat(),
@@ -130,8 +130,8 @@ def state_tables(state: Any) -> None:
         (f"figure {name}", amount(c.value), c.reported.isoformat(), c.source, short(c.event_id))
         for name, c in state.figures.items()
     ] + [
-        (f"party {' + '.join(c.parties or (key,))}", amount(c.value), c.reported.isoformat(), c.source, short(c.event_id))
-        for key, c in state.commitments.items()
+        (f"party {c.label}", amount(c.value), c.reported.isoformat(), c.source, short(c.event_id))
+        for c in state.commitments.values()
     ]
     click.echo()
     table(("current value of", "value", "reported", "source", "set by"), rows)

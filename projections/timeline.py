@@ -123,10 +123,18 @@ class Timeline:
 
 
 def label(figure: str | None, party: str | None, parties: tuple[str, ...] | None) -> str:
-    """How a figure or party is named to a person: 'size', 'Amazon + Microsoft'."""
+    """How a figure or party is named to a person: 'size', 'Amazon + Microsoft', '软银 [softbank]'.
+
+    The party id is added in brackets when the names as reported do not spell
+    it, so a reader knows what to type for `ledger party`.
+    """
     if figure is not None:
         return figure
-    return " + ".join(parties) if parties else party or ""
+    if not parties:
+        return party or ""
+    names = " + ".join(parties)
+    spelled = "+".join(sorted(name.lower().replace(" ", "-") for name in parties))
+    return names if spelled == party else f"{names} [{party}]"
 
 
 def representative(before: Figure, after: Figure) -> tuple[Decimal, Decimal]:

@@ -149,3 +149,43 @@ def test_the_console_script_appends_to_the_default_database_with_no_flags(tmp_pa
     shown = subprocess.run([*ledger, "history", "openai-2026"], capture_output=True, text=True, env=env, timeout=60)
     assert shown.returncode == 0, shown.stderr
     assert "≤ $100B" in shown.stdout and "≤ $30B" in shown.stdout
+
+
+def test_diff_of_openai_between_the_27th_and_29th_lists_every_new_figure(demo: Backend) -> None:
+    changed = run_json(demo, "diff", "openai-2026", "--from", "2026-01-27", "--to", "2026-01-29")
+    assert changed["status"] == {"before": None, "after": "term-sheet"}
+    after = {(e["figure"], e["party"]): e["after"]["value"] for e in changed["entries"]}
+    assert after[("size", None)]["qualifier"] == "nearly"
+    assert after[(None, "softbank")]["high"] == 30_000_000_000
+    assert after[(None, "amazon+microsoft+nvidia")]["high"] == 60_000_000_000
+    assert all(e["before"] is None for e in changed["entries"])
+
+
+def test_blame_shows_the_size_set_by_the_information_superseding_two_reports(demo: Backend) -> None:
+    blamed = run_json(demo, "blame", "openai-2026")
+    [size] = [entry for entry in blamed["figures"] if entry["figure"] == "size"]
+    assert size["current"]["source"] == "The Information"
+    assert size["current"]["value"]["text"] == "近1000亿美元"
+    superseded = [(p["value"]["qualifier"], p["value"]["high"]) for p in size["superseded"]]
+    assert sorted(superseded) == [("at_most", 100_000_000_000), ("exact", 100_000_000_000)]
+
+
+def test_a_retracted_report_drops_out_of_the_current_value_but_stays_in_history(demo: Backend) -> None:
+    blamed = run_json(demo, "blame", "openai-2026")
+    [size] = [entry for entry in blamed["figures"] if entry["figure"] == "size"]
+    result = CliRunner().invoke(cli, ["--db", demo.db, "retract", size["current"]["event_id"], "--reason", "misquoted"])
+    assert result.exit_code == 0, result.output
+    state = run_json(demo, "show", "openai-2026")
+    assert state["figures"]["size"]["value"]["text"] == "1000亿美元"  # the lead, recorded before it
+    history = run_json(demo, "history", "openai-2026", "--figure", "size")
+    flags = [(p["value"]["qualifier"], p["retracted"]) for p in points(history, figure="size")]
+    assert ("nearly", True) in flags
+    before = run_json(demo, "show", "openai-2026", "--known-at", size["current"]["recorded"])
+    assert before["figures"]["size"]["value"]["qualifier"] == "nearly"
+
+
+def test_history_of_xai_shows_the_target_and_the_close(demo: Backend) -> None:
+    history = run_json(demo, "history", "xai-series-e-2026")
+    assert points(history, figure="target")[0]["value"]["low"] == 15_000_000_000
+    assert points(history, figure="size")[0]["value"]["low"] == 20_000_000_000
+    assert {p["party"] for p in history["figures"] if p["party"]} >= {"nvidia", "cisco-investments", "qatar-investment-authority"}
