@@ -109,11 +109,16 @@ class Session:
         from ledger.application import DealLedger
         from ledger.errors import StorageError
 
-        try:
-            return DealLedger(env=self.location.settings())
-        except PersistenceError as error:
-            first = str(error).splitlines()[0] if str(error) else type(error).__name__
-            raise StorageError(f"cannot open the ledger at {self.location.display}: {first}") from None
+        settings = self.location.settings()
+        for attempt in range(3):
+            try:
+                return DealLedger(env=settings)
+            except PersistenceError as error:
+                # Two first users creating the tables at once: one loses the race; the tables now exist.
+                if attempt < 2 and "already exists" in str(error):
+                    continue
+                first = str(error).splitlines()[0] if str(error) else type(error).__name__
+                raise StorageError(f"cannot open the ledger at {self.location.display}: {first}") from None
 
     @cached_property
     def reader(self) -> Any:

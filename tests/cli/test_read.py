@@ -13,7 +13,10 @@ from click.testing import CliRunner
 from ledger.cli import cli
 from tests.conftest import EXAMPLE, Backend
 
-COMMANDS = ["append", "import", "export", "retract", "history", "show", "diff", "blame", "party", "deals", "rebuild", "demo"]
+COMMANDS = [
+    "append", "import", "export", "retract", "history", "show", "diff", "blame", "party", "deals", "rebuild",
+    "demo", "init", "keygen", "verify", "checkpoint",
+]  # fmt: skip
 
 
 @pytest.fixture
