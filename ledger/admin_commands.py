@@ -91,7 +91,10 @@ def verify(session: Session, checkpoints: tuple[Any, ...], public_key: str | Non
     with progress("verifying the hash chain", recorder.max_notification_id() or None) as advance:
         size, problems = verify_chain(recorder, deal_ids.get, advance)
     problems += [Problem("database", message) for message in _integrity(session)]
-    problems += [Problem("read-models", f"{what}; run `ledger rebuild`", None, deal or None) for deal, what in reader.mismatches()]
+    problems += [
+        Problem("read-models", what if what.startswith("read models not") else f"{what}; run `ledger rebuild`", None, deal or None)
+        for deal, what in reader.mismatches()
+    ]
     trusted = public_key or _local_public_key()
     for file in checkpoints:
         try:

@@ -15,6 +15,7 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 
 from events.reports import DomainEvent
+from ledger.mapper import CipherError
 from projections.index import DEAL_COLUMNS, SQLiteIndex
 from projections.rows import deal_rows
 from projections.sealing import Sealer
@@ -121,6 +122,8 @@ class Reader:
         for slug in slugs:
             try:
                 deal, parties = deal_rows(self.app.deal_events(slug))
+            except CipherError as error:
+                return [("", f"read models not checked: {error}")]
             except Exception as error:  # noqa: BLE001 - a verify reports, it does not stop
                 found.append((slug, f"its events cannot be read: {str(error).splitlines()[0]}"))
                 continue
