@@ -128,8 +128,11 @@ class Session:
 
         reader = Reader(self.app)
         behind = reader.behind()
-        with progress("catching up read models", behind or None) as advance:
-            reader.catch_up(advance if behind > 1000 else None)
+        if behind < 5000:  # well under a second: no bar
+            reader.catch_up()
+            return reader
+        with progress("catching up read models", None) as advance:
+            reader.catch_up(advance)
         return reader
 
 

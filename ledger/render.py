@@ -35,8 +35,8 @@ def parse_moment(value: str, option: str) -> datetime:
 
 
 def amount(figure: Figure | None) -> str:
-    """'≤ $30B', or 'undisclosed' for a party named without an amount."""
-    return format_figure(figure) if figure else "undisclosed"
+    """'≤ $30B', or 'no amount given' for a party named without one."""
+    return format_figure(figure) if figure else "no amount given"
 
 
 def short(event_id: Any) -> str:
