@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import signal
 import sys
 import time
 from datetime import datetime, timezone
@@ -24,7 +25,8 @@ from pathlib import Path
 from bench.backends import Postgres, SQLite
 from bench.figures import MEASURE, ORDER, Bench, Figure, Settings
 from bench.ledgers import Ledgers, say
-from bench.proc import BenchError, load_average
+from bench.code import describe_working_tree, snapshot
+from bench.proc import BenchError, ledger_command, load_average, run, use_code, use_pycache
 from bench.report import print_table, write_json
 from bench.synth import GENERATOR_VERSION
 
@@ -59,6 +61,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--import-events", type=int, help="reports per timed import (default 20,000; --quick 300)")
     p.add_argument("--runs", type=int, help="runs of every timed command (default: 7 CLI/history, 3 import, 2 rebuild)")
     p.add_argument("--only", help=f"comma-separated figures, of: {', '.join(ORDER)}")
+    p.add_argument("--code", metavar="REV", help="measure the ledger as committed at this git revision (e.g. HEAD), not the working tree")
     p.add_argument("--cache-dir", type=Path, default=None, help="where datasets and SQLite ledgers are cached")
     p.add_argument("--postgres-url", default=DEFAULT_PG, help="server (and a database to connect to first)")
     p.add_argument("--chunk", type=int, help="lines per `ledger import` when building a cached ledger (default 250,000)")
@@ -97,6 +100,13 @@ def main(argv: list[str] | None = None) -> int:
         parser().error(f"unknown figure {unknown[0]!r}; choose from {', '.join(ORDER)}")
     cache = (args.cache_dir or default_cache()).expanduser()
     cache.mkdir(parents=True, exist_ok=True)
+    use_pycache(cache / "pycache")
+    if args.code:
+        folder, sha = snapshot(args.code, cache)
+        use_code(folder)
+        code = f"git {sha[:12]} ({args.code}), from {folder}"
+    else:
+        code = describe_working_tree()
     postgres = Postgres(args.postgres_url, cache)
     if args.backend == "postgres":
         if problem := postgres.problem():
@@ -108,10 +118,15 @@ def main(argv: list[str] | None = None) -> int:
     chunk = args.chunk or (16 if settings.quick else 250_000)
     ledgers = Ledgers(backend, cache, chunk, settings.build_minutes * 60)
     bench = Bench(settings, backend, ledgers, postgres, cache)
+    backend.clean_scratch()
+    if backend is not postgres and postgres.problem() is None:
+        postgres.clean_scratch()
 
     started, load_before = time.perf_counter(), load_average()
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    say(f"benchmark on {backend.describe()}; cache {cache}")
+    say(f"benchmark of the {code} on {backend.describe()}; cache {cache}")
+    say("warming the bytecode cache: `ledger demo`, untimed")
+    run(ledger_command("demo"))
     failed = False
     for key in (k for k in ORDER if k in only):
         say(f"figure {key}")
@@ -129,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"  {key}: ratio {ratio} (target {figure.target_text}) in {time.perf_counter() - step:.0f} s")
     figures = [bench.done[k] for k in ORDER if k in bench.done]
     meta = {
+        "code": code,
         "backend": backend.name,
         "backend_description": backend.describe(),
         "events": settings.events,
@@ -141,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         "chunk": chunk,
         "generator_version": GENERATOR_VERSION,
         "cache": str(cache),
+        "bytecode": f"cached in {cache / 'pycache'} (PYTHONPYCACHEPREFIX), written by untimed warm-up runs",
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
@@ -157,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # `kill` ends the run like Ctrl-C: scratch ledgers are removed, the child process is killed.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         sys.exit(main())
     except BenchError as error:

@@ -12,9 +12,9 @@ Two backends with one interface:
 The baselines are deliberately plain and fair: `raw_insert` puts the very
 bytes `ledger import` reads into a table `(stream, version, topic, state)`
 with a unique `(stream, version)` index, with one `executemany` in one
-transaction, on the same engine and disk (SQLite in WAL mode, as the
-eventsourcing library opens it; PostgreSQL through psycopg, as the library
-does). `read_all` reads every stored event of a ledger in record order and
+transaction, on the same engine and disk (SQLite in WAL mode with
+synchronous=FULL, as the ledger opens its file; PostgreSQL through psycopg,
+as the library does). `read_all` reads every stored event of a ledger in record order and
 decodes its JSON with orjson, which is the least any rebuild must do.
 """
 
@@ -63,11 +63,17 @@ class SQLite:
     @contextmanager
     def fresh(self) -> Iterator[str]:
         """A new empty ledger location, removed afterwards (unless adopted)."""
-        folder = Path(tempfile.mkdtemp(dir=self.scratch, prefix="ledger-"))
+        folder = Path(tempfile.mkdtemp(dir=self.scratch, prefix=f"ledger-{os.getpid()}-"))
         try:
             yield str(folder / "ledger.db")
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+
+    def clean_scratch(self) -> None:
+        """Removes what interrupted runs left in the scratch folder."""
+        for entry in self.scratch.glob("ledger-*-*"):
+            if not _alive(entry.name.split("-")[1]):
+                shutil.rmtree(entry, ignore_errors=True)
 
     def state(self, key: str) -> dict[str, Any] | None:
         """How far the cached ledger `key` was built, or None if it was never started."""
@@ -110,7 +116,8 @@ class SQLite:
         with self.fresh() as location:
             start = time.perf_counter()
             connection = sqlite3.connect(location, isolation_level=None)
-            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA journal_mode=WAL")  # as the ledger opens its file
+            connection.execute("PRAGMA synchronous=FULL")
             for statement in RAW_TABLE:
                 connection.execute(statement.format(blob="BLOB"))
             connection.execute("BEGIN")
@@ -212,6 +219,15 @@ class Postgres:
             with self._connect() as connection:
                 connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
+    def clean_scratch(self) -> None:
+        """Drops the scratch schemas that interrupted runs left behind."""
+        self._prepare()
+        with self._connect() as connection:
+            names = [r[0] for r in connection.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'scratch\\_%'")]
+            for name in names:
+                if not _alive(name.split("_")[1]):
+                    connection.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
     def state(self, key: str) -> dict[str, Any] | None:
         self._prepare()
         if not self._one("SELECT 1 FROM pg_namespace WHERE nspname = %s", (self.schema(key),)):
@@ -284,6 +300,17 @@ class Postgres:
                         loads(state)
                     events += len(batch)
         return events, time.perf_counter() - start
+
+
+def _alive(pid: str) -> bool:
+    """Whether the process `pid` (a run that made a scratch ledger) still runs."""
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _with_database(url: str, database: str) -> str:

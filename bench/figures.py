@@ -174,6 +174,8 @@ def cli_start(bench: Bench, option: str) -> Figure:
         measured_what=f"`ledger {option}`, a fresh process each run",
         baseline_what='`python -c "import click"`, a fresh process each run',
     )  # fmt: skip
+    _warm_up(ledger_command(option))
+    _warm_up(IMPORT_CLICK)
     ours, base = alternate(
         _timed_command(ledger_command(option)), _timed_command(IMPORT_CLICK), bench.runs("cli")
     )
@@ -314,6 +316,7 @@ def history(bench: Bench) -> Figure:
         return figure
     command = ledger_command("--db", location, "history", deal, "--json")
     _warm_up(command)
+    _warm_up(ledger_command("--version"))
     ours, base = alternate(_timed_command(command), _timed_command(ledger_command("--version")), bench.runs("history"))
     return _fill(figure, ours, base)
 

@@ -43,14 +43,41 @@ def ledger_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "ledger", *args]
 
 
+#: Where measured processes keep their bytecode (set by `use_pycache`).
+PYCACHE: Path | None = None
+#: A snapshot of the ledger's code that measured processes import first (set by `use_code`).
+CODE: Path | None = None
+
+
+def use_code(folder: Path | None) -> None:
+    """Measured processes import the ledger from `folder` (see `bench.code`)."""
+    global CODE
+    CODE = folder
+
+
+def use_pycache(folder: Path) -> None:
+    """Measured processes cache their bytecode in `folder`, as an installed program would.
+
+    A shell with PYTHONDONTWRITEBYTECODE set would otherwise compile every
+    module of the ledger from source at every start, which no user sees. The
+    prefix keeps the cache out of the repository; ours and the baselines share it.
+    """
+    global PYCACHE
+    PYCACHE = folder
+
+
 def environment() -> dict[str, str]:
     """The environment of measured commands: plain output, no ledger chosen by accident."""
     env = {key: value for key, value in os.environ.items() if key not in ("LEDGER_DB", "LEDGER_DEBUG")}
     env["NO_COLOR"] = "1"
     env["LEDGER_USER"] = "bench"
+    if PYCACHE is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
     # The repository (for `python -m bench.*` helpers); the ledger is installed.
     root = str(Path(__file__).resolve().parents[1])
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+    paths = [str(CODE) if CODE else None, root, os.environ.get("PYTHONPATH")]
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, paths))
     return env
 
 

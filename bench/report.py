@@ -56,8 +56,10 @@ def print_table(figures: Sequence[Figure], meta: dict[str, Any]) -> None:
         print(f"- {f.title}: {f.measured_what}; baseline: {f.baseline_what}.")
         for note in f.notes:
             print(f"    {note}")
+    load = [f"{x:.1f}" if x is not None else "?" for x in (meta["load_before"], meta["load_after"])]
+    print(f"\ncode: {meta['code']}; backend: {meta['backend_description']}")
     print(
-        f"\nmachine: {meta['cpus']} CPUs, load average {meta['load_before']} before, {meta['load_after']} after; "
+        f"machine: {meta['cpus']} CPUs, load average {load[0]} before, {load[1]} after; "
         f"took {meta['seconds'] / 60:.1f} min"
     )
 
