@@ -8,6 +8,8 @@ acknowledged report is ever lost or overwritten.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Iterable, Iterator
 from copy import copy
 from dataclasses import dataclass, field, fields, replace
@@ -27,6 +29,11 @@ from ledger.mapper import OrjsonTranscoder, PydanticMapper
 
 #: How often a write is decided again after losing a race with another writer.
 CONFLICT_RETRIES = 50
+#: How often opening the ledger is tried when other processes create its tables at the same time.
+OPEN_RETRIES = 8
+#: SQLSTATEs of concurrent DDL: internal error (tuple concurrently updated), unique
+#: violation (pg_type), duplicate table, duplicate object.
+DDL_RACES = {"XX000", "23505", "42P07", "42710"}
 
 
 @dataclass
@@ -50,6 +57,20 @@ class DealLedger(Application[UUID]):
         "AGGREGATE_CACHE_MAXSIZE": "1000",
         "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",
     }
+
+    def construct_recorder(self) -> Any:
+        """The library's recorder; on PostgreSQL it (re)creates its tables and functions.
+
+        Processes opening one PostgreSQL ledger at the same moment race on that
+        DDL ("tuple concurrently updated", "duplicate key ... pg_type"): try again.
+        """
+        for attempt in range(1, OPEN_RETRIES + 1):
+            try:
+                return super().construct_recorder()
+            except PersistenceError as error:
+                if attempt == OPEN_RETRIES or getattr(error.__cause__, "sqlstate", None) not in DDL_RACES:
+                    raise
+                time.sleep(random.uniform(0.05, 0.2) * attempt)
 
     def append(self, draft: Draft) -> Outcome:
         """Records one report; refuses it if the same report is already recorded."""
