@@ -27,6 +27,8 @@ from ledger import domain
 from ledger.errors import DealNotFoundError, DomainError, StorageError
 from ledger.mapper import OrjsonTranscoder, PydanticMapper
 
+#: Import lines decided and stored at a time.
+IMPORT_BATCH = 2000
 #: How often a write is decided again after losing a race with another writer.
 CONFLICT_RETRIES = 50
 #: How often opening the ledger is tried when other processes create its tables at the same time.
@@ -43,6 +45,31 @@ class Outcome:
     recorded: list[DomainEvent] = field(default_factory=list)
     skipped: list[tuple[str, UUID]] = field(default_factory=list)
     flags: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Imported:
+    """What an import did, in counts (an import may hold millions of events)."""
+
+    recorded: int = 0
+    skipped: int = 0
+    flags: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, outcome: Outcome) -> None:
+        self.recorded += len(outcome.recorded)
+        self.skipped += len(outcome.skipped)
+        self.flags += outcome.flags
+
+
+def _batched(lines: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for line in lines:
+        chunk.append(line)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 class DealLedger(Application[UUID]):
@@ -121,6 +148,29 @@ class DealLedger(Application[UUID]):
             return outcome
         raise StorageError("too many concurrent writers to the same deal; try again")
 
+    def import_stream(
+        self, lines: Iterable[tuple[str, Draft | RetractionDraft]], batch: int = IMPORT_BATCH
+    ) -> Imported:
+        """Records an import of any size in one transaction: all of it or none.
+
+        Lines are decided and stored a batch at a time, so memory holds one
+        batch of events plus what the rules need per deal, not the whole file.
+        Reports already in the ledger are skipped and counted. Other writers
+        wait while an import runs.
+        """
+        result = Imported()
+        deals: dict[str, domain.Deal | None] = {}
+        try:
+            with self.recorder.bulk() as store:
+                for chunk in _batched(lines, batch):
+                    labels, drafts = [label for label, _ in chunk], [draft for _, draft in chunk]
+                    outcome = decide(drafts, self._load, labels, deals=deals)
+                    store([self.mapper.to_stored_event(event) for event in outcome.recorded])
+                    result.add(outcome)
+        except OperationalError as error:
+            raise StorageError(f"the ledger is busy or unavailable: {error}") from None
+        return result
+
     def _save_events(self, events: list[DomainEvent]) -> None:
         """`save()` for a list of new events, without its per-object protocol checks.
 
@@ -171,15 +221,17 @@ def decide(
     drafts: list[Draft | RetractionDraft],
     load: Callable[[str], domain.Deal | None],
     labels: list[str] | None = None,
+    deals: dict[str, domain.Deal | None] | None = None,
 ) -> Outcome:
     """The events the drafts become, in order, each checked against its deal.
 
     A draft whose event id, or whose content, is already in its deal is
-    skipped and counted instead.
+    skipped and counted instead. `deals` carries deal states from one call to
+    the next (a batched import); they are updated in place.
     """
     now = datetime.now(timezone.utc)
     labels = labels or [f"report {n}" for n in range(1, len(drafts) + 1)]
-    deals: dict[str, domain.Deal | None] = {}
+    deals = {} if deals is None else deals
     outcome = Outcome()
     for label, draft in zip(labels, drafts, strict=True):
         if draft.deal not in deals:

@@ -5,7 +5,8 @@ Kept apart so that commands on a SQLite ledger never import psycopg.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
@@ -60,6 +61,20 @@ class ChainedPostgresApplicationRecorder(ChainReader, PostgresApplicationRecorde
             "SELECT originator_id, originator_version, topic, state FROM {events} ORDER BY notification_id"
         ).format(**names)
         self.sql_insert_chain = SQL("INSERT INTO {chain} VALUES (%s, %s, %s, %s, %s)").format(**names)
+
+    @contextmanager
+    def bulk(self) -> Iterator[Callable[[Sequence[StoredEvent]], None]]:
+        """One transaction for a large import (see the SQLite recorder's `bulk`)."""
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            for statement in self.lock_table_statements:
+                curs.execute(statement, prepare=False)
+
+            def store(stored_events: Sequence[StoredEvent]) -> None:
+                if stored_events:
+                    self._insert_stored_events(curs, stored_events)
+                    self._fetch_ids_after_insert_events(curs, stored_events)
+
+            yield store
 
     def _fetch_ids_after_insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
         ids = super()._fetch_ids_after_insert_events(c, stored_events, **kwargs)

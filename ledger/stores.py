@@ -16,7 +16,8 @@ ledger must not lose an acknowledged report.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -176,6 +177,17 @@ class ChainedSQLiteApplicationRecorder(ChainReader, SQLiteApplicationRecorder):
             "chain_hash BLOB NOT NULL, UNIQUE (originator_id, originator_version))",
             "CREATE TABLE IF NOT EXISTS ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
         ]
+
+    @contextmanager
+    def bulk(self) -> Iterator[Callable[[Sequence[StoredEvent]], None]]:
+        """One transaction for a large import: call the yielded function per batch.
+
+        The write lock is taken first, so no other writer can change a deal
+        between the import's decisions and its inserts; they wait for it.
+        """
+        with self.datastore.transaction(commit=True) as c:
+            c.execute("UPDATE ledger_meta SET value = value WHERE key = 'ledger_id'")
+            yield lambda stored_events: self._insert_events(c, stored_events) if stored_events else None
 
     def create_table(self) -> None:
         super().create_table()

@@ -160,7 +160,7 @@ def append(session: Session, deal: str, kind: str, source_name: str, reported: s
 @cli.command("import")
 @click.argument("file", type=click.File("rb"))
 @click.option("--currency", help="Currency for amounts written without one, e.g. USD.")
-@click.option("--json", "as_json", is_flag=True, help="Print the counts and new event ids as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
 @click.pass_obj
 @wrap_errors
 def import_(session: Session, file: Any, currency: str | None, as_json: bool) -> None:
@@ -179,13 +179,12 @@ def import_(session: Session, file: Any, currency: str | None, as_json: bool) ->
       ledger import examples/openai-xai-2026-01.jsonl
       ledger export | ledger --db postgresql://me@db.example/ledger import -
     """
-    from ledger.importer import read_lines
+    from ledger.importer import iter_lines
     from ledger.output import progress
 
-    size = _size_of(file)
-    with progress("reading reports", size) as advance:
-        drafts, labels = read_lines(file, currency=currency, recorded_by=recorder_name(), advance=advance)
-    outcome = session.app.record(drafts, labels=labels)
+    with progress("importing reports", _size_of(file)) as advance:
+        lines = iter_lines(file, currency=currency, recorded_by=recorder_name(), advance=advance)
+        outcome = session.app.import_stream(lines)
     for label, flag in outcome.flags[:SHOWN_FLAGS]:
         click.echo(f"warning: {label}: {flag}", err=True)
     if len(outcome.flags) > SHOWN_FLAGS:
@@ -195,17 +194,13 @@ def import_(session: Session, file: Any, currency: str | None, as_json: bool) ->
 
         emit_json(
             {
-                "recorded": len(outcome.recorded),
-                "skipped": len(outcome.skipped),
-                "event_ids": [str(e.event_id) for e in outcome.recorded],
+                "recorded": outcome.recorded,
+                "skipped": outcome.skipped,
                 "flags": [{"line": label, "flag": flag} for label, flag in outcome.flags],
             }
         )
     else:
-        click.echo(
-            f"imported {len(outcome.recorded)} events; "
-            f"{len(outcome.skipped)} already recorded and skipped"
-        )
+        click.echo(f"imported {outcome.recorded} events; {outcome.skipped} already recorded and skipped")
 
 
 def _size_of(file: Any) -> int | None:
