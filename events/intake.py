@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from pydantic import ValidationError
+from pydantic import ValidationError, model_validator
 
 from events.base import Immutable, Slug
 from events.figures import Figure, FigureError
@@ -23,9 +23,10 @@ from events.reports import (
     ReportRetracted,
     LongText,
     Name,
-    Party,
     Reported,
     Source,
+    check_aware,
+    check_commitments,
     reported_day,
 )
 
@@ -61,6 +62,13 @@ class Draft(Immutable):
     event_id: UUID | None = None
     recorded: datetime | None = None
 
+    @model_validator(mode="after")
+    def _consistent(self) -> Draft:
+        check_commitments(self.commitments)
+        if self.recorded is not None:
+            check_aware(self.recorded)
+        return self
+
     @property
     def reported_day(self) -> date:
         return reported_day(self.reported)
@@ -88,7 +96,12 @@ class RetractionDraft(Immutable):
 def one_line(error: ValidationError) -> IntakeError:
     """The first problem pydantic found, as one line naming the field."""
     first = error.errors(include_url=False)[0]
-    field = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"])
+    loc = list(first["loc"])
+    if loc[:1] == ["commitments"] and len(loc) >= 2:
+        # A commitment is written as {"party", "name", "amount"} under "parties".
+        member = {"id": "party", "name": "name"}.get(str(loc[4]) if len(loc) > 4 else "", "party")
+        loc = ["parties", loc[1], "amount" if loc[2:3] == ["amount"] else member]
+    field = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
     field = field.lstrip(".")
     message = first["msg"].removeprefix("Value error, ")
     return IntakeError(field, message)
@@ -207,7 +220,7 @@ def _read_figures(figures: Any, currency: str | None) -> dict[str, Figure]:
     return read
 
 
-def _read_parties(parties: Any, currency: str | None) -> list[Commitment]:
+def _read_parties(parties: Any, currency: str | None) -> list[dict[str, Any]]:
     """Parties as {"nvidia": AMOUNT} or [{"party": ID or [IDs], "name": ..., "amount": ...}]."""
     if parties is None:
         return []
@@ -220,7 +233,7 @@ def _read_parties(parties: Any, currency: str | None) -> list[Commitment]:
     return [_read_commitment(entry, f"parties[{i}]", currency) for i, entry in enumerate(entries)]
 
 
-def _read_commitment(entry: Any, where: str, currency: str | None) -> Commitment:
+def _read_commitment(entry: Any, where: str, currency: str | None) -> dict[str, Any]:
     if not isinstance(entry, dict):
         raise IntakeError(where, "a commitment must be an object with 'party' and 'amount'")
     unknown = sorted(set(entry) - {"party", "name", "amount"})
@@ -237,9 +250,5 @@ def _read_commitment(entry: Any, where: str, currency: str | None) -> Commitment
         figure = None if amount is None else _figure(amount, currency)
     except FigureError as error:
         raise IntakeError(f"{where}.amount", str(error)) from None
-    try:
-        parties = tuple(Party(id=i, name=n) for i, n in zip(ids, names, strict=True))
-        return Commitment(parties=parties, amount=figure)
-    except ValidationError as error:
-        problem = one_line(error)
-        raise IntakeError(f"{where}.{problem.field}", problem.message) from None
+    # Validated with the whole draft, in one pass; `one_line` names the field as given here.
+    return {"parties": [{"id": i, "name": n} for i, n in zip(ids, names, strict=True)], "amount": figure}

@@ -113,6 +113,20 @@ class Commitment(Immutable):
         return " + ".join(p.name for p in self.parties)
 
 
+def check_commitments(commitments: tuple[Commitment, ...]) -> None:
+    """A report gives at most one figure per party or group of parties."""
+    keys = [c.key for c in commitments]
+    if len(set(keys)) != len(keys):
+        raise ValueError("a party (or group) has two commitments in one report")
+
+
+def check_aware(value: datetime) -> datetime:
+    """A record time must say its timezone."""
+    if value.tzinfo is None:
+        raise ValueError("the record time must carry a timezone")
+    return value
+
+
 class DomainEvent(Immutable):
     """What every stored event has: its stream, place in it, record time and id.
 
@@ -138,9 +152,7 @@ class DomainEvent(Immutable):
     @field_validator("timestamp")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("the record time must carry a timezone")
-        return value
+        return check_aware(value)
 
 
 def _read_reported(value: Any) -> Any:
@@ -189,9 +201,7 @@ class Report(DomainEvent):
 
     @model_validator(mode="after")
     def _one_figure_per_party(self) -> Report:
-        keys = [c.key for c in self.commitments]
-        if len(set(keys)) != len(keys):
-            raise ValueError("a party (or group) has two commitments in one report")
+        check_commitments(self.commitments)
         return self
 
     @property
