@@ -103,7 +103,7 @@ class Commitment(Immutable):
             raise ValueError(f"a party is named twice in {'+'.join(ids)!r}")
         return parties
 
-    @property
+    @cached_property
     def key(self) -> str:
         """The party, or the group of parties, as one stable key: 'amazon+microsoft'."""
         return "+".join(sorted(p.id for p in self.parties))
