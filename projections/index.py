@@ -57,29 +57,41 @@ class IndexSQL:
         marks = ", ".join("?" for _ in columns)
         return self.sql(f"INSERT INTO {{{table}}} ({', '.join(columns)}) VALUES ({marks}) {conflict}")
 
-    def _write(
+    datastore: Any
+    tracking_table = "tracking"
+
+    def write(
         self,
-        c: Any,
         deals: dict[str, tuple[Any, ...]],
         parties: dict[str, list[tuple[Any, ...]]],
         events: list[tuple[Any, ...]],
+        tracking: Tracking | None,
     ) -> None:
-        for deal, row in deals.items():
-            c.execute(self.sql("DELETE FROM {deal_index} WHERE deal = ?"), (deal,))
-            c.execute(self.sql("DELETE FROM {party_index} WHERE deal = ?"), (deal,))
-            c.execute(self._insert("deal_index", DEAL_COLUMNS, ""), row)
-            if parties.get(deal):
-                c.executemany(self._insert("party_index", PARTY_COLUMNS, ""), parties[deal])
-        if events:
-            c.executemany(self._insert("event_index", EVENT_COLUMNS, "ON CONFLICT (event_id) DO NOTHING"), events)
+        """Replaces the rows of the given deals, adds event rows and moves tracking on, in one transaction."""
+        with self.datastore.transaction(commit=True) as c:
+            for deal, row in deals.items():
+                c.execute(self.sql("DELETE FROM {deal_index} WHERE deal = ?"), (deal,))
+                c.execute(self.sql("DELETE FROM {party_index} WHERE deal = ?"), (deal,))
+                c.execute(self._insert("deal_index", DEAL_COLUMNS, ""), row)
+                if parties.get(deal):
+                    c.executemany(self._insert("party_index", PARTY_COLUMNS, ""), parties[deal])
+            if events:
+                c.executemany(self._insert("event_index", EVENT_COLUMNS, "ON CONFLICT (event_id) DO NOTHING"), events)
+            if tracking:
+                self._insert_tracking(c, tracking)  # type: ignore[attr-defined]
 
-    def _clear(self, c: Any, application_name: str) -> None:
-        for table in TABLES:
-            c.execute(self.sql(f"DELETE FROM {{{table}}}"))
+    def clear(self, application_name: str) -> None:
+        """Empties the read models and forgets how far they had got."""
+        with self.datastore.transaction(commit=True) as c:
+            for table in TABLES:
+                c.execute(self.sql(f"DELETE FROM {{{table}}}"))
+            c.execute(self.sql(f"DELETE FROM {self.tracking_table} WHERE application_name = ?"), (application_name,))
 
-    def _select(self, c: Any, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        c.execute(self.sql(statement), tuple(params))
-        return [dict(row) for row in c.fetchall()]
+    def select(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Rows of a query on the read models, as dicts."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(self.sql(statement), tuple(params))
+            return [dict(row) for row in c.fetchall()]
 
 
 class SQLiteIndex(IndexSQL, SQLiteTrackingRecorder):
@@ -87,20 +99,3 @@ class SQLiteIndex(IndexSQL, SQLiteTrackingRecorder):
 
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), *(self.sql(s) for s in CREATE)]
-
-    def write(self, deals: Any, parties: Any, events: Any, tracking: Tracking | None) -> None:
-        """Replaces the rows of the given deals and moves tracking on, in one transaction."""
-        with self.datastore.transaction(commit=True) as c:
-            self._write(c, deals, parties, events)
-            if tracking:
-                self._insert_tracking(c, tracking)
-
-    def clear(self, application_name: str) -> None:
-        """Empties the read models and forgets how far they had got."""
-        with self.datastore.transaction(commit=True) as c:
-            self._clear(c, application_name)
-            c.execute("DELETE FROM tracking WHERE application_name = ?", (application_name,))
-
-    def select(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        with self.datastore.transaction(commit=False) as c:
-            return self._select(c, statement, params)
