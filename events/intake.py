@@ -47,26 +47,35 @@ class IntakeError(ValueError):
         self.message = message
 
 
-class Draft(Immutable):
-    """A validated report that has not been recorded yet."""
+class Unplaced(Immutable):
+    """What every draft has: its deal, who records it, and (moving a ledger) its id and record time."""
 
     kind: str
     deal: Slug
     reported: Reported
-    source: Source
-    quote: LongText | None = None
-    note: LongText | None = None
-    figures: dict[Slug, Figure] = {}
-    commitments: tuple[Commitment, ...] = ()
     recorded_by: Name | None = None
     event_id: UUID | None = None
     recorded: datetime | None = None
 
     @model_validator(mode="after")
-    def _consistent(self) -> Draft:
-        check_commitments(self.commitments)
+    def _aware_record_time(self) -> Unplaced:
         if self.recorded is not None:
             check_aware(self.recorded)
+        return self
+
+
+class Draft(Unplaced):
+    """A validated report that has not been recorded yet."""
+
+    source: Source
+    quote: LongText | None = None
+    note: LongText | None = None
+    figures: dict[Slug, Figure] = {}
+    commitments: tuple[Commitment, ...] = ()
+
+    @model_validator(mode="after")
+    def _one_figure_per_party(self) -> Draft:
+        check_commitments(self.commitments)
         return self
 
     @property
@@ -79,18 +88,13 @@ class Draft(Immutable):
         return {name: getattr(self, name) for name in names}
 
 
-class RetractionDraft(Immutable):
+class RetractionDraft(Unplaced):
     """A validated retraction that has not been recorded yet."""
 
     kind: str = ReportRetracted.kind
-    deal: Slug
     retracted: UUID
     reason: LongText
-    reported: Reported
     source: Source | None = None
-    recorded_by: Name | None = None
-    event_id: UUID | None = None
-    recorded: datetime | None = None
 
 
 def one_line(error: ValidationError) -> IntakeError:
