@@ -60,10 +60,12 @@ def keygen(signing: bool, out: Path | None) -> None:
 @click.option("--checkpoint", "checkpoints", multiple=True, type=click.File("rb"), help="A checkpoint file the ledger must extend (repeatable).")
 @click.option("--public-key", help="The trusted public key (base64) checkpoints must be signed with [default: that of the local signing key].")
 @click.option("--build-chain", is_flag=True, help="Build the hash chain of a ledger created before it existed (once).")
+@click.option("--chain-only", is_flag=True, help="Check only the hash chain and checkpoints (skip the read-model and database checks).")
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
 @click.pass_obj
 @wrap_errors
-def verify(session: Session, checkpoints: tuple[Any, ...], public_key: str | None, build_chain: bool, as_json: bool) -> None:
+def verify(session: Session, checkpoints: tuple[Any, ...], public_key: str | None, build_chain: bool,
+           chain_only: bool, as_json: bool) -> None:  # fmt: skip
     """Check that nothing recorded has changed; exit 1 when something has.
 
     Recomputes every link of the hash chain (naming the first bad sequence
@@ -90,11 +92,12 @@ def verify(session: Session, checkpoints: tuple[Any, ...], public_key: str | Non
     deal_ids = _deal_ids(reader)
     with progress("verifying the hash chain", recorder.max_notification_id() or None) as advance:
         size, problems = verify_chain(recorder, deal_ids.get, advance)
-    problems += [Problem("database", message) for message in _integrity(session)]
-    problems += [
-        Problem("read-models", what if what.startswith("read models not") else f"{what}; run `ledger rebuild`", None, deal or None)
-        for deal, what in reader.mismatches()
-    ]
+    if not chain_only:
+        problems += [Problem("database", message) for message in _integrity(session)]
+        problems += [
+            Problem("read-models", what if what.startswith("read models not") else f"{what}; run `ledger rebuild`", None, deal or None)
+            for deal, what in reader.mismatches()
+        ]
     trusted = public_key or _local_public_key()
     for file in checkpoints:
         try:

@@ -21,7 +21,7 @@ from uuid import UUID
 import orjson
 
 from ledger.errors import LedgerError
-from ledger.stores import GENESIS, ChainEntry, chain_hash, event_hash
+from ledger.stores import GENESIS, chain_hash, event_hash
 
 
 @dataclass(frozen=True)
@@ -40,12 +40,14 @@ class Problem:
 def verify_chain(
     recorder: Any, deal_of: Callable[[UUID], str | None], advance: Callable[[int], None] | None = None
 ) -> tuple[int, list[Problem]]:
-    """Recomputes every link of the chain; returns its size and the problems found."""
+    """Recomputes every link of the chain, streaming it; returns its size and the problems found."""
     problems: list[Problem] = []
-    entries = list(_entries(recorder, advance))
-    previous, expected_seq = GENESIS, 1
-    link_broken: list[int] = []
-    for index, entry in enumerate(entries):
+    previous, expected_seq, size = GENESIS, 1, 0
+    before: Link | None = None
+    broken: dict[int, tuple[Link | None, Link]] = {}  # index -> (entry i-1, entry i)
+    for index, entry in enumerate(_entries(recorder, advance)):
+        size = entry.seq
+        link = Link(entry.seq, entry.originator_id)
         deal = deal_of(entry.originator_id)
         where = f"seq {entry.seq} ({deal or entry.originator_id} version {entry.originator_version})"
         # A gap names no deal (the entries that said which are gone), and the link across it
@@ -59,11 +61,11 @@ def verify_chain(
         elif event_hash(entry.originator_id, entry.originator_version, entry.topic, entry.state) != entry.event_hash:
             problems.append(Problem("chain", f"{where}: the stored event was changed", entry.seq, deal))
         if not after_gap and chain_hash(previous, entry.seq, entry.event_hash) != entry.chain_hash:
-            link_broken.append(index)
-        previous = entry.chain_hash
-    problems += _link_problems(entries, set(link_broken), deal_of)
+            broken[index] = (before, link)
+        previous, before = entry.chain_hash, link
+    problems += _link_problems(broken, deal_of)
     unchained = recorder.unchained()
-    if unchained and entries:
+    if unchained and size:
         for originator_id, version in unchained[:10]:
             deal = deal_of(originator_id)
             problems.append(
@@ -74,10 +76,20 @@ def verify_chain(
             Problem("chain", "this ledger has no hash chain yet; run `ledger verify --build-chain` once to build it")
         )
     problems.sort(key=lambda p: (p.seq is None, p.seq or 0))
-    return (entries[-1].seq if entries else 0), problems
+    return size, problems
 
 
-def _link_problems(entries: list[ChainEntry], broken: set[int], deal_of: Callable[[UUID], str | None]) -> list[Problem]:
+@dataclass(frozen=True)
+class Link:
+    """Where a chain entry is: its sequence number and stream."""
+
+    seq: int
+    originator_id: UUID
+
+
+def _link_problems(
+    broken: dict[int, tuple[Link | None, Link]], deal_of: Callable[[UUID], str | None]
+) -> list[Problem]:
     """Names the entry behind each broken link.
 
     Two broken links in a row (i, i+1) mean entry i's chain hash changed. One
@@ -86,15 +98,15 @@ def _link_problems(entries: list[ChainEntry], broken: set[int], deal_of: Callabl
     is named, and the message names both.
     """
     problems = []
-    for i in sorted(broken):
+    for i, (before, entry) in sorted(broken.items()):
         if i - 1 in broken:
             continue
-        if i + 1 in broken or i == 0:
-            entry, text = entries[i], f"seq {entries[i].seq}: chain entry rewritten"
+        if i + 1 in broken or before is None:
+            culprit, text = entry, f"seq {entry.seq}: chain entry rewritten"
         else:
-            entry = entries[i - 1]
-            text = f"seq {entry.seq} or {entries[i].seq}: rewritten (seq {entries[i].seq} no longer links to seq {entry.seq})"
-        problems.append(Problem("chain", text, entry.seq, deal_of(entry.originator_id)))
+            culprit = before
+            text = f"seq {before.seq} or {entry.seq}: rewritten (seq {entry.seq} no longer links to seq {before.seq})"
+        problems.append(Problem("chain", text, culprit.seq, deal_of(culprit.originator_id)))
     return problems
 
 
