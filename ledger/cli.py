@@ -155,7 +155,7 @@ def wrap_errors(function: Any) -> Any:
     return wrapper
 
 
-@click.group(cls=LedgerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LedgerGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.option(
     "--db",
     metavar="PATH|URL",

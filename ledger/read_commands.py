@@ -12,12 +12,6 @@ import click
 
 from ledger.cli import InputError, Session, cli, wrap_errors
 
-CURRENT_RULE = (
-    "Current value: the latest *reported* non-retracted value; reports of the "
-    "same day are ordered by when the ledger recorded them."
-)
-
-
 def clock_options(function: Any) -> Any:
     """--as-of and --known-at, the two clocks every read command understands."""
     function = click.option(
@@ -189,6 +183,9 @@ def diff(session: Session, deal: str, from_day: str, to_day: str, as_json: bool)
 @wrap_errors
 def blame(session: Session, deal: str, as_json: bool) -> None:
     """Each current figure of DEAL, the report that set it, and the ones it superseded.
+
+    Current value: the latest *reported* non-retracted value; reports of the
+    same day are ordered by when the ledger recorded them.
 
     \b
     Example:
