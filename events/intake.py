@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import ValidationError, model_validator
+from pydantic import BeforeValidator, ValidationError, model_validator
 
 from events.base import Immutable, Slug
 from events.figures import Figure, FigureError
@@ -27,6 +27,7 @@ from events.reports import (
     Source,
     check_aware,
     check_commitments,
+    refuse_number,
     reported_day,
 )
 
@@ -55,7 +56,7 @@ class Unplaced(Immutable):
     reported: Reported
     recorded_by: Name | None = None
     event_id: UUID | None = None
-    recorded: datetime | None = None
+    recorded: Annotated[datetime | None, BeforeValidator(refuse_number)] = None
 
     @model_validator(mode="after")
     def _aware_record_time(self) -> Unplaced:

@@ -22,6 +22,7 @@ from events.figures import Figure
 
 LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 URL = re.compile(r"https?://[^\s\x00-\x1f\x7f]+")
+SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 #: What a report's content hash covers: what the source said, not when or by whom it was recorded.
 CONTENT_FIELDS = ("deal", "reported", "source", "quote", "note", "figures", "commitments")
@@ -47,9 +48,17 @@ def _check_language(value: str) -> str:
     return value
 
 
-Name = Annotated[Line, StringConstraints(max_length=200)]
-Title = Annotated[Line, StringConstraints(max_length=1000)]
-LongText = Annotated[PlainText, StringConstraints(max_length=20_000)]
+def _check_unicode(value: str) -> str:
+    """Refuses lone surrogates (e.g. undecodable bytes in a command line): they cannot be stored."""
+    match = SURROGATE.search(value)
+    if match:
+        raise ValueError(f"contains U+{ord(match.group()):04X}, which is not valid Unicode text")
+    return value
+
+
+Name = Annotated[Line, StringConstraints(max_length=200), AfterValidator(_check_unicode)]
+Title = Annotated[Line, StringConstraints(max_length=1000), AfterValidator(_check_unicode)]
+LongText = Annotated[PlainText, StringConstraints(max_length=20_000), AfterValidator(_check_unicode)]
 Url = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_check_url)]
 Language = Annotated[str, AfterValidator(_check_language)]
 
@@ -155,7 +164,15 @@ class DomainEvent(Immutable):
         return check_aware(value)
 
 
+def refuse_number(value: Any) -> Any:
+    """A date or time given as a number would be read as seconds since 1970: refuse it."""
+    if isinstance(value, (int, float)):
+        raise ValueError(f"{value!r} is a number, not a date like 2026-01-28 or an ISO time")
+    return value
+
+
 def _read_reported(value: Any) -> Any:
+    refuse_number(value)
     if isinstance(value, str) and len(value) == 10:
         try:
             return date.fromisoformat(value)
