@@ -16,6 +16,14 @@ KINDS = ("talks-opened", "amount-revised", "term-sheet-reviewed", "round-closed"
 NAMED = re.compile(r"(?P<id>[a-z0-9-]+):(?P<name>.+)")
 
 
+class Kind(click.Choice):
+    """The report kinds. A missing KIND is one line, like every other error: click adds
+    "Choose from:" and one line per kind, but the usage error already names them all."""
+
+    def get_missing_message(self, param: Any, ctx: Any = None) -> str:
+        return ""
+
+
 def slugify(name: str) -> str:
     """'Valor Equity Partners' -> 'valor-equity-partners'; '' when nothing is left."""
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:64].strip("-")
@@ -90,7 +98,7 @@ def recorder_name() -> str | None:
 
 @cli.command()
 @click.argument("deal")
-@click.argument("kind", type=click.Choice(KINDS))
+@click.argument("kind", type=Kind(KINDS))
 @click.option("--source", "source_name", required=True, help="Who published the report.")
 @click.option("--reported", required=True, help="When the source published it: YYYY-MM-DD or an ISO time.")
 @source_options
