@@ -30,7 +30,7 @@ from ledger.mapper import OrjsonTranscoder, PydanticMapper
 #: Import lines decided and stored at a time.
 IMPORT_BATCH = 2000
 #: How often a write is decided again after losing a race with another writer.
-CONFLICT_RETRIES = 50
+CONFLICT_RETRIES = 100
 #: How often opening the ledger is tried when other processes create its tables at the same time.
 OPEN_RETRIES = 8
 #: SQLSTATEs of concurrent DDL: internal error (tuple concurrently updated), unique
@@ -136,12 +136,14 @@ class DealLedger(Application[UUID]):
         `labels` name each draft in error messages ("line 12").
         """
         drafts = list(drafts)
-        for _ in range(CONFLICT_RETRIES):
+        for attempt in range(CONFLICT_RETRIES):
             outcome = self.decide(drafts, labels)
             try:
                 if outcome.recorded:
                     self._save_events(outcome.recorded)
             except IntegrityError:
+                # Lost a race for a deal: back off a little (randomly, so racers spread out) and decide again.
+                time.sleep(random.uniform(0, min(0.2, 0.005 * 2 ** min(attempt, 6))))
                 continue
             except OperationalError as error:
                 raise StorageError(f"the ledger is busy or unavailable: {error}") from None
