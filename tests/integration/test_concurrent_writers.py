@@ -146,3 +146,49 @@ def test_eight_writers_lose_nothing_and_duplicate_nothing(backend: Backend, tmp_
         mine = [e.quote for e in stored[SHARED] if e.source.name == f"writer {n}"]
         assert mine == [f"writer {n} report {i}" for i in range(1, APPENDS, 2)]
     app.close()
+
+
+READERS = 8
+ROUNDS = 1
+
+
+def test_readers_catching_up_at_the_same_time_all_succeed(backend: Backend, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """Right after an import, several read commands at once each catch the read models up.
+
+    Every one must answer (exit 0, empty stderr): a team's second reader must not get a
+    database error because the first is catching up too.
+    """
+    request.applymarker(
+        pytest.mark.xfail(
+            strict=True,  # observed: 3-10 of 6-12 readers failed per run on each backend
+            reason="concurrent catch-ups race on the tracking row / deal_index: 'Failed to record tracking "
+            "for DealLedger N', 'duplicate key value violates unique constraint \"deal_index_pkey\"', deadlocks",
+        )
+    )
+    from tests.integration.test_crash_import import import_lines
+
+    failures = []
+    for round_ in range(ROUNDS):
+        lines = [line.replace('"deal": "deal-', f'"deal": "r{round_}-deal-') for line in import_lines()[:1000]]
+        path = tmp_path / f"round-{round_}.jsonl"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        imported = subprocess.run(
+            [sys.executable, "-m", "ledger", "--db", backend.db, "import", str(path)], capture_output=True, text=True
+        )
+        assert imported.returncode == 0, imported.stderr
+        readers = [
+            subprocess.Popen(
+                [sys.executable, "-m", "ledger", "--db", backend.db, "deals", "--json"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            )  # fmt: skip
+            for _ in range(READERS)
+        ]
+        for reader in readers:
+            _, err = reader.communicate(timeout=300)
+            if reader.returncode or err:
+                failures.append(f"exit {reader.returncode}: {err.strip()}")
+    print(
+        f"\n[{backend.name}] {ROUNDS} x {READERS} concurrent readers after an import: {len(failures)} failed"
+        + "".join(f"\n  {message}" for message in sorted(set(failures)))
+    )
+    assert failures == []
