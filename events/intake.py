@@ -34,7 +34,8 @@ from events.reports import (
 REPORT_FIELDS = {
     "deal", "kind", "reported", "source", "figures", "parties", "commitments", "quote", "note", "currency",
 }
-RETRACTION_FIELDS = {"deal", "kind", "reported", "source", "retracted", "reason"}
+#: A retraction line names the report it withdraws as "retracts" ("retracted" is read too).
+RETRACTION_FIELDS = {"deal", "kind", "reported", "source", "retracts", "retracted", "reason"}
 #: Fields an `export` line carries that an import keeps when moving a ledger.
 KEPT_FIELDS = {"event_id", "recorded", "recorded_by", "version"}
 
@@ -162,7 +163,11 @@ def read_retraction(line: dict[str, Any], *, keep_ids: bool = True) -> Retractio
     unknown = sorted(set(line) - RETRACTION_FIELDS - KEPT_FIELDS)
     if unknown:
         raise IntakeError(unknown[0], "unknown field")
-    fields = {name: line[name] for name in RETRACTION_FIELDS - {"kind"} | {"recorded_by"} if name in line}
+    fields = {name: line[name] for name in RETRACTION_FIELDS - {"kind", "retracts"} | {"recorded_by"} if name in line}
+    if "retracts" in line:
+        if "retracted" in line:
+            raise IntakeError("retracts", "give either 'retracts' or 'retracted', not both")
+        fields["retracted"] = line["retracts"]
     if keep_ids:
         fields |= {name: line[name] for name in ("event_id", "recorded") if name in line}
     if isinstance(fields.get("source"), str):

@@ -294,6 +294,8 @@ EVENT_CLASSES: dict[str, type[DomainEvent]] = {**REPORT_KINDS, ReportRetracted.k
 def event_json(event: DomainEvent) -> dict[str, Any]:
     """The JSON form of an event, as `--json` and `export` print it."""
     body = event.model_dump(mode="json", exclude={"originator_id", "originator_version", "timestamp"})
+    if isinstance(event, ReportRetracted):
+        body["retracts"] = body.pop("retracted")  # "retracted" is the flag every event gets in histories
     return {
         "event_id": body.pop("event_id"),
         "deal": body.pop("deal"),

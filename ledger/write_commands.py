@@ -279,7 +279,7 @@ def retract(session: Session, event_id: str, reason: str, source_name: str | Non
     if not session.exists():
         raise click.ClickException(f"no event {event_id!r}: the ledger is empty")
     full_id, deal = session.reader.find_event(event_id)
-    line: dict[str, Any] = {"deal": deal, "retracted": full_id, "reason": reason}
+    line: dict[str, Any] = {"deal": deal, "retracts": full_id, "reason": reason}
     if reported:
         line["reported"] = reported
     else:
