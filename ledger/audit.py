@@ -21,7 +21,7 @@ from uuid import UUID
 import orjson
 
 from ledger.errors import LedgerError
-from ledger.stores import GENESIS, chain_hash, event_hash
+from ledger.stores import GENESIS, ChainEntry, chain_hash, event_hash
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,6 @@ def history(session: Session, deal: str, figure: str | None, party: str | None, 
       ledger history openai-2026
       ledger history openai-2026 --party amazon --as-of 2026-01-28 --json
     """
-    from projections.clocks import visible  # noqa: F401
     from projections.records import in_reported_order, retractions
     from projections.render import history_json
     from projections.timeline import timelines

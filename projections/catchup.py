@@ -22,8 +22,6 @@ from projections.sealing import Sealer
 
 #: Notifications read per query while catching up.
 BATCH = 5000
-#: Deals whose rows are written per transaction while catching up.
-DEALS_PER_WRITE = 500
 
 
 class Reader:
@@ -50,32 +48,35 @@ class Reader:
     def catch_up(self, advance: Callable[[int], None] | None = None) -> int:
         """Processes every notification recorded since the tracking position.
 
-        Returns how many notifications were processed.
+        One catch-up at a time: another process catching up meanwhile is
+        waited for, and then there is usually nothing left to do. Returns how
+        many notifications were processed.
         """
-        start = self.position()
+        if self.behind() <= 0:
+            return 0
+        with self.index.exclusive() as writer:
+            return self._catch_up(writer, advance)
+
+    def _catch_up(self, writer: Any, advance: Callable[[int], None] | None) -> int:
+        start = writer.position(self.app.name)
         touched: dict[str, None] = {}
-        events: list[tuple[str, str, str, int]] = []
         last = start
+        events: list[tuple[str, str, str, int]] = []
         for notification_id, state, version in self._new_states(start):
             touched[state["deal"]] = None
             events.append((state["event_id"], state["deal"], _kind(state), version))
             last = notification_id
             if len(events) == BATCH:
-                self.index.write({}, {}, events, None)
+                writer.write({}, {}, events)
                 events = []
-        if last == start:
-            return 0
-        deals = list(touched)
-        for first in range(0, len(deals), DEALS_PER_WRITE):
-            chunk = deals[first : first + DEALS_PER_WRITE]
-            rows, parties = {}, {}
-            for slug in chunk:
-                rows[slug], parties[slug] = self._sealed(*deal_rows(self.app.deal_events(slug)))
-            self.index.write(rows, parties, [], None)
+        writer.write({}, {}, events)
+        for slug in touched:
+            deal, parties = self._sealed(*deal_rows(self.app.deal_events(slug)))
+            writer.write({slug: deal}, {slug: parties}, [])
             if advance:
-                advance(len(chunk))
-        # Only now do the read models include everything up to `last`.
-        self.index.write({}, {}, events, Tracking(self.app.name, last))
+                advance(1)
+        if last > start:
+            writer.write({}, {}, [], Tracking(self.app.name, last))
         return last - start
 
     def _sealed(self, deal: tuple[Any, ...], parties: list[tuple[Any, ...]]) -> tuple[Any, Any]:
@@ -101,8 +102,9 @@ class Reader:
 
     def rebuild(self, advance: Callable[[int], None] | None = None) -> dict[str, int]:
         """Drops the read models and builds them again from every event."""
-        self.index.clear(self.app.name)
-        self.catch_up(advance)
+        with self.index.exclusive() as writer:
+            writer.clear(self.app.name)
+            self._catch_up(writer, advance)
         return self.counts()
 
     def counts(self) -> dict[str, int]:

@@ -11,7 +11,8 @@ catching up twice, or after a crash, gives the same tables.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from eventsourcing.persistence import Tracking
@@ -59,33 +60,15 @@ class IndexSQL:
 
     datastore: Any
     tracking_table = "tracking"
+    #: Taken first in every writing transaction, so one catch-up at a time writes the read models.
+    lock_statement: str
 
-    def write(
-        self,
-        deals: dict[str, tuple[Any, ...]],
-        parties: dict[str, list[tuple[Any, ...]]],
-        events: list[tuple[Any, ...]],
-        tracking: Tracking | None,
-    ) -> None:
-        """Replaces the rows of the given deals, adds event rows and moves tracking on, in one transaction."""
+    @contextmanager
+    def exclusive(self) -> Iterator[IndexWriter]:
+        """One transaction that no other catch-up or rebuild can interleave with."""
         with self.datastore.transaction(commit=True) as c:
-            for deal, row in deals.items():
-                c.execute(self.sql("DELETE FROM {deal_index} WHERE deal = ?"), (deal,))
-                c.execute(self.sql("DELETE FROM {party_index} WHERE deal = ?"), (deal,))
-                c.execute(self._insert("deal_index", DEAL_COLUMNS, ""), row)
-                if parties.get(deal):
-                    c.executemany(self._insert("party_index", PARTY_COLUMNS, ""), parties[deal])
-            if events:
-                c.executemany(self._insert("event_index", EVENT_COLUMNS, "ON CONFLICT (event_id) DO NOTHING"), events)
-            if tracking:
-                self._insert_tracking(c, tracking)  # type: ignore[attr-defined]
-
-    def clear(self, application_name: str) -> None:
-        """Empties the read models and forgets how far they had got."""
-        with self.datastore.transaction(commit=True) as c:
-            for table in TABLES:
-                c.execute(self.sql(f"DELETE FROM {{{table}}}"))
-            c.execute(self.sql(f"DELETE FROM {self.tracking_table} WHERE application_name = ?"), (application_name,))
+            c.execute(self.sql(self.lock_statement))
+            yield IndexWriter(self, c)
 
     def select(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Rows of a query on the read models, as dicts."""
@@ -94,8 +77,52 @@ class IndexSQL:
             return [dict(row) for row in c.fetchall()]
 
 
+class IndexWriter:
+    """Writes to the read models inside one exclusive transaction (see `IndexSQL.exclusive`)."""
+
+    def __init__(self, index: IndexSQL, cursor: Any):
+        self.index = index
+        self.c = cursor
+
+    def position(self, application_name: str) -> int:
+        """How far the read models had got, read under the lock."""
+        return self.index._max_tracking_id(application_name, self.c) or 0  # type: ignore[attr-defined]
+
+    def write(
+        self,
+        deals: dict[str, tuple[Any, ...]],
+        parties: dict[str, list[tuple[Any, ...]]],
+        events: list[tuple[Any, ...]],
+        tracking: Tracking | None = None,
+    ) -> None:
+        """Replaces the rows of the given deals, adds event rows, and moves tracking on."""
+        c, sql, insert = self.c, self.index.sql, self.index._insert
+        for deal, row in deals.items():
+            c.execute(sql("DELETE FROM {deal_index} WHERE deal = ?"), (deal,))
+            c.execute(sql("DELETE FROM {party_index} WHERE deal = ?"), (deal,))
+            c.execute(insert("deal_index", DEAL_COLUMNS, ""), row)
+            if parties.get(deal):
+                c.executemany(insert("party_index", PARTY_COLUMNS, ""), parties[deal])
+        if events:
+            c.executemany(insert("event_index", EVENT_COLUMNS, "ON CONFLICT (event_id) DO NOTHING"), events)
+        if tracking:
+            self.index._insert_tracking(c, tracking)  # type: ignore[attr-defined]
+
+    def clear(self, application_name: str) -> None:
+        """Empties the read models and forgets how far they had got."""
+        for table in TABLES:
+            self.c.execute(self.index.sql(f"DELETE FROM {{{table}}}"))
+        self.c.execute(
+            self.index.sql(f"DELETE FROM {self.index.tracking_table} WHERE application_name = ?"),
+            (application_name,),
+        )
+
+
 class SQLiteIndex(IndexSQL, SQLiteTrackingRecorder):
     """The read models in the ledger's SQLite file."""
+
+    # Any write takes SQLite's one write lock; this one changes nothing.
+    lock_statement = "DELETE FROM {event_index} WHERE 0"
 
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), *(self.sql(s) for s in CREATE)]

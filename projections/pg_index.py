@@ -14,6 +14,7 @@ class PostgresIndex(IndexSQL, PostgresTrackingRecorder):
     """The read models in the ledger's PostgreSQL schema."""
 
     placeholder = "%s"
+    lock_statement = "SELECT pg_advisory_xact_lock(7302514263)"
 
     def __init__(self, datastore: Any, **kwargs: Any):
         super().__init__(datastore, **kwargs)

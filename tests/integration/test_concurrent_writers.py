@@ -152,19 +152,12 @@ READERS = 8
 ROUNDS = 1
 
 
-def test_readers_catching_up_at_the_same_time_all_succeed(backend: Backend, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+def test_readers_catching_up_at_the_same_time_all_succeed(backend: Backend, tmp_path: Path) -> None:
     """Right after an import, several read commands at once each catch the read models up.
 
     Every one must answer (exit 0, empty stderr): a team's second reader must not get a
     database error because the first is catching up too.
     """
-    request.applymarker(
-        pytest.mark.xfail(
-            strict=True,  # observed: 3-10 of 6-12 readers failed per run on each backend
-            reason="concurrent catch-ups race on the tracking row / deal_index: 'Failed to record tracking "
-            "for DealLedger N', 'duplicate key value violates unique constraint \"deal_index_pkey\"', deadlocks",
-        )
-    )
     from tests.integration.test_crash_import import import_lines
 
     failures = []
