@@ -151,22 +151,27 @@ class DealLedger(Application[UUID]):
         raise StorageError("too many concurrent writers to the same deal; try again")
 
     def import_stream(
-        self, lines: Iterable[tuple[str, Draft | RetractionDraft]], batch: int = IMPORT_BATCH
+        self,
+        lines: Iterable[tuple[str, Draft | RetractionDraft]],
+        batch: int = IMPORT_BATCH,
+        owner_of: Callable[[UUID], str | None] | None = None,
     ) -> Imported:
         """Records an import of any size in one transaction: all of it or none.
 
         Lines are decided and stored a batch at a time, so memory holds one
         batch of events plus what the rules need per deal, not the whole file.
         Reports already in the ledger are skipped and counted. Other writers
-        wait while an import runs.
+        wait while an import runs. `owner_of` tells which deal already uses an
+        event id (lines moved from another ledger keep their ids).
         """
         result = Imported()
         deals: dict[str, domain.Deal | None] = {}
+        claims = IdClaims(owner_of)
         try:
             with self.recorder.bulk() as store:
                 for chunk in _batched(lines, batch):
                     labels, drafts = [label for label, _ in chunk], [draft for _, draft in chunk]
-                    outcome = decide(drafts, self._load, labels, deals=deals)
+                    outcome = decide(drafts, self._load, labels, deals=deals, claims=claims)
                     store([self.mapper.to_stored_event(event) for event in outcome.recorded])
                     result.add(outcome)
         except OperationalError as error:
@@ -219,11 +224,28 @@ class DealLedger(Application[UUID]):
             start = notifications[-1].id + 1
 
 
+class IdClaims:
+    """Which deal each explicitly given event id belongs to: ids are unique across the ledger."""
+
+    def __init__(self, owner_of: Callable[[UUID], str | None] | None):
+        self.owner_of = owner_of
+        self.claimed: dict[UUID, str] = {}
+
+    def check(self, event_id: UUID | None, deal: domain.Deal | None, slug: str) -> None:
+        if event_id is None or (deal and event_id in deal.kinds):
+            return
+        owner = self.claimed.get(event_id) or (self.owner_of(event_id) if self.owner_of else None)
+        if owner is not None and owner != slug:
+            raise DomainError(f"event id {event_id} is already used by deal {owner!r}")
+        self.claimed[event_id] = slug
+
+
 def decide(
     drafts: list[Draft | RetractionDraft],
     load: Callable[[str], domain.Deal | None],
     labels: list[str] | None = None,
     deals: dict[str, domain.Deal | None] | None = None,
+    claims: IdClaims | None = None,
 ) -> Outcome:
     """The events the drafts become, in order, each checked against its deal.
 
@@ -240,6 +262,8 @@ def decide(
             deals[draft.deal] = load(draft.deal)
         deal = deals[draft.deal]
         try:
+            if claims:
+                claims.check(draft.event_id, deal, draft.deal)
             event = _decide_one(deal, draft, now)
         except DomainError as error:
             raise type(error)(f"{label}: {error}" if len(drafts) > 1 else str(error)) from None
@@ -264,6 +288,7 @@ def _decide_one(
         event = domain.retract_report(
             deal, draft.retracted, draft.reason, draft.reported, draft.source, draft.recorded_by, now
         )
+        domain.check_record_time(draft.recorded, now)
         return event.model_copy(
             update={"event_id": draft.event_id or event.event_id, "timestamp": draft.recorded or now}
         )

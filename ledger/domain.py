@@ -85,6 +85,12 @@ def check_not_in_future(reported: date, now: datetime) -> None:
         raise DomainError(f"reported date {reported.isoformat()} is in the future")
 
 
+def check_record_time(recorded: datetime | None, now: datetime) -> None:
+    """A record time carried over from another ledger cannot be later than now."""
+    if recorded is not None and recorded > now + timedelta(minutes=5):
+        raise DomainError(f"record time {recorded.isoformat()} is in the future")
+
+
 def check_has_figure(draft: Draft) -> None:
     """An amount-revised report must revise some amount."""
     if draft.kind == "amount-revised" and not (
@@ -112,6 +118,7 @@ def is_duplicate(deal: Deal | None, event: Report) -> UUID | None:
 def record_report(deal: Deal | None, draft: Draft, now: datetime) -> Report:
     """Decides the event for a new report of the deal."""
     check_not_in_future(draft.reported, now)
+    check_record_time(draft.recorded, now)
     check_has_figure(draft)
     # Every field was validated in the draft; the rest is ours: no second validation.
     return REPORT_KINDS[draft.kind].model_construct(

@@ -190,9 +190,10 @@ def import_(session: Session, file: Any, currency: str | None, as_json: bool) ->
     from ledger.importer import iter_lines
     from ledger.output import progress
 
+    reader = session.reader  # caught up now: the import's transaction holds the write lock
     with progress("importing reports", _size_of(file)) as advance:
         lines = iter_lines(file, currency=currency, recorded_by=recorder_name(), advance=advance)
-        outcome = session.app.import_stream(lines)
+        outcome = session.app.import_stream(lines, owner_of=reader.deal_of_event)
     for label, flag in outcome.flags[:SHOWN_FLAGS]:
         click.echo(f"warning: {label}: {flag}", err=True)
     if len(outcome.flags) > SHOWN_FLAGS:

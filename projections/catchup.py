@@ -8,11 +8,13 @@ models from nothing. Works on both backends.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import PersistenceError, Tracking
 
 from events.reports import DomainEvent
 from ledger.mapper import CipherError
@@ -29,12 +31,20 @@ class Reader:
 
     def __init__(self, app: Any):
         self.app = app
+        index_class: Any = SQLiteIndex
         if type(app.factory).__module__ == "ledger.pg_stores":
             from projections.pg_index import PostgresIndex
 
-            self.index = app.factory.tracking_recorder(PostgresIndex)
-        else:
-            self.index = app.factory.tracking_recorder(SQLiteIndex)
+            index_class = PostgresIndex
+        for attempt in range(1, 6):
+            try:
+                self.index = app.factory.tracking_recorder(index_class)
+                break
+            except PersistenceError:
+                # Another process created the read-model tables at the same moment.
+                if attempt == 5:
+                    raise
+                time.sleep(random.uniform(0.05, 0.2) * attempt)
         self.sealer = Sealer(app.mapper.cipher, app.env.get("CIPHER_KEY"))
 
     def position(self) -> int:
@@ -149,6 +159,11 @@ class Reader:
     def deal_events(self, slug: str) -> list[DomainEvent]:
         """Every event of the deal, in record order."""
         return self.app.deal_events(slug)
+
+    def deal_of_event(self, event_id: UUID) -> str | None:
+        """The deal an event id belongs to, if the ledger has it."""
+        rows = self.index.select("SELECT deal FROM {event_index} WHERE event_id = ?", (str(event_id),))
+        return rows[0]["deal"] if rows else None
 
     def find_event(self, given: str) -> tuple[UUID, str]:
         """The full id and deal of the event whose id is, or starts with, `given`."""

@@ -214,3 +214,14 @@ def test_an_import_prints_a_few_late_report_warnings_and_counts_the_rest(sqlite_
     assert warnings[0] == "warning: line 2: reported after the deal closed on 2026-01-01"
     assert warnings[-1] == "warning: 5 more reports are dated after their deal closed"
     assert len(warnings) == 6
+
+
+def test_an_import_line_recorded_in_the_future_is_refused(backend: Backend, tmp_path: Path) -> None:
+    line = {"deal": "d", "kind": "talks-opened", "reported": "2026-01-01", "source": {"name": "S"},
+            "recorded": "2999-01-01T00:00:00+00:00"}  # fmt: skip
+    file = tmp_path / "future.jsonl"
+    file.write_text(json.dumps(line) + "\n")
+    result = run(backend, "import", str(file))
+    assert result.exit_code == 1
+    assert "record time 2999-01-01T00:00:00+00:00 is in the future" in result.stderr
+    assert backend.count_events() == 0

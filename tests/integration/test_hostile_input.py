@@ -385,12 +385,12 @@ def test_command_line_bytes_that_are_not_utf8(seeded: Backend, args: list[bytes]
     assert seeded.count_events() == before
 
 
-@pytest.mark.xfail(strict=True, reason="an event id already used in another deal is accepted (ids unique per deal only)")
 def test_an_import_cannot_reuse_an_event_id_of_another_deal(seeded: Backend) -> None:
     exported = [json.loads(line) for line in run(seeded, "export").stdout.splitlines()]
     taken = exported[0]["event_id"]
     line = {"deal": "other-deal", "kind": "talks-opened", "reported": "2026-01-02", "source": "S", "event_id": taken}
     before = seeded.count_events()
     result = run(seeded, "import", "-", input=json.dumps(line) + "\n")
-    assert result.exit_code in (1, 2)
+    assert result.exit_code == 1
+    assert f"event id {taken} is already used by deal" in result.stderr
     assert seeded.count_events() == before
