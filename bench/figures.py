@@ -34,10 +34,21 @@ from typing import Any
 import orjson
 
 from bench.ledgers import BuildStopped, Ledgers, check_import, dataset, raw_rows, say
-from bench.proc import BenchError, Timing, ledger_command, peak_memory, run
+from bench.proc import BenchError, Timing, ledger_command, peak_memory, run, timeout_for
 from bench.synth import Spec, deal_slug
 
-ORDER = ("cli-version", "cli-help", "import", "postgres-import", "memory", "rebuild", "history", "history-scaling")
+#: key -> (title, unit, how the ratio must compare, target, goal)
+SPECS: dict[str, tuple[str, str, str, float, float | None]] = {
+    "cli-version": ("`ledger --version` wall time", "s", "<=", 1.5, None),
+    "cli-help": ("`ledger --help` wall time", "s", "<=", 1.5, None),
+    "import": ("import throughput", "events/s", ">=", 0.10, 0.25),
+    "postgres-import": ("PostgreSQL import throughput", "events/s", ">=", 0.10, None),
+    "memory": ("peak memory of one import", "MiB", "<=", 1.5, None),
+    "rebuild": ("rebuild of all read models", "events/s", ">=", 0.20, None),
+    "history": ("`ledger history DEAL --json` wall time", "s", "<=", 1.5, None),
+    "history-scaling": ("history: big ledger vs small ledger", "s", "<=", 1.3, None),
+}
+ORDER = tuple(SPECS)
 
 
 @dataclass
@@ -57,6 +68,12 @@ class Figure:
     status: str = "measured"  # measured | extrapolated | not measured | failed
     samples: dict[str, list[float]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, key: str, **fields: Any) -> Figure:
+        """The figure `key` with its title, unit and target (see `SPECS`)."""
+        title, unit, op, target, goal = SPECS[key]
+        return cls(key, fields.pop("title", title), unit, op, target, goal, **fields)
 
     @property
     def ratio(self) -> float | None:
@@ -150,12 +167,14 @@ def alternate(
     return mine, theirs
 
 
-def _timed_command(command: Sequence[str], check: Callable[[Any], None] | None = None) -> Callable[[int], float]:
+def _timed_command(
+    command: Sequence[str], check: Callable[[Any], None] | None = None, timeout: float = 300.0
+) -> Callable[[int], float]:
     """A function that runs the command once (a fresh process), checks it, and returns its wall time."""
 
     def timed(_: int) -> float:
         start = time.perf_counter()
-        done = run(command)
+        done = run(command, timeout=timeout)
         seconds = time.perf_counter() - start
         if check:
             check(done)
@@ -169,11 +188,11 @@ IMPORT_CLICK = [sys.executable, "-c", "import click"]
 
 def cli_start(bench: Bench, option: str) -> Figure:
     """`ledger --version` or `--help` against importing click alone, both cold."""
-    figure = Figure(
-        f"cli-{option.strip('-')}", f"`ledger {option}` wall time", "s", "<=", 1.5,
+    figure = Figure.of(
+        f"cli-{option.strip('-')}",
         measured_what=f"`ledger {option}`, a fresh process each run",
         baseline_what='`python -c "import click"`, a fresh process each run',
-    )  # fmt: skip
+    )
     _warm_up(ledger_command(option))
     _warm_up(IMPORT_CLICK)
     ours, base = alternate(
@@ -187,18 +206,19 @@ def import_throughput(bench: Bench, backend: Any, key: str = "import") -> Figure
     spec = bench.settings.import_spec
     path = dataset(spec, bench.cache)
     rows = raw_rows(path)
-    title = "PostgreSQL import throughput" if key == "postgres-import" else "import throughput"
-    figure = Figure(
-        key, f"{title} ({backend.name})", "events/s", ">=", 0.10, 0.25 if key == "import" else None,
+    figure = Figure.of(
+        key,
+        title=f"{SPECS[key][0]} ({backend.name})",
         measured_what=f"`ledger import` of {spec.events:,} reports ({spec.deals:,} deals) into a fresh ledger, "
         "whole process",
         baseline_what="raw executemany of the same line bytes into (stream, version, topic, state) with a "
         "unique (stream, version) index, one transaction, same engine",
-    )  # fmt: skip
+    )
 
     def ours(_: int) -> float:
         with backend.fresh() as location:
-            return _timed_command(ledger_command("--db", location, "import", str(path)), check_import(spec.events))(0)
+            command = ledger_command("--db", location, "import", str(path))
+            return _timed_command(command, check_import(spec.events), timeout_for(spec.events))(0)
 
     ours_t, base_t = alternate(ours, lambda _: backend.raw_insert(rows), bench.runs("import"))
     figure.samples = {"ours_seconds": ours_t.samples, "baseline_seconds": base_t.samples}
@@ -213,11 +233,11 @@ def memory(bench: Bench) -> Figure:
     settings = bench.settings
     big, small, middle = settings.big, settings.smaller(10), settings.smaller(4)
     backend = bench.backend
-    figure = Figure(
-        "memory", "peak memory of one import", "MiB", "<=", 1.5,
+    figure = Figure.of(
+        "memory",
         measured_what=f"max RSS of `ledger import` of {big.events:,} reports into a fresh ledger",
         baseline_what=f"max RSS of `ledger import` of {small.events:,} reports into a fresh ledger",
-    )  # fmt: skip
+    )
     if backend.name == "postgres":
         figure.notes.append("the client process only; the server's memory is not counted")
     points: list[tuple[int, float, float]] = []
@@ -255,7 +275,8 @@ def _import_peak(bench: Bench, spec: Spec, keep: bool) -> Any:
     path = dataset(spec, bench.cache)
     say(f"measuring the peak memory of importing {spec.events:,} reports")
     with bench.backend.fresh() as location:
-        peak = peak_memory(ledger_command("--db", location, "import", str(path)), bench.backend.scratch)
+        command = ledger_command("--db", location, "import", str(path))
+        peak = peak_memory(command, bench.backend.scratch, timeout_for(spec.events))
         check_import(spec.events)(_Output(peak.stdout.encode()))
         say(f"  {peak.mib:.0f} MiB, {peak.seconds:.1f} s ({spec.events / peak.seconds:.0f} events/s)")
         if keep:
@@ -271,11 +292,11 @@ class _Output:
 def rebuild(bench: Bench) -> Figure:
     """`ledger rebuild` of the big ledger against reading and decoding every stored event."""
     big = bench.settings.big
-    figure = Figure(
-        "rebuild", "rebuild of all read models", "events/s", ">=", 0.20,
+    figure = Figure.of(
+        "rebuild",
         measured_what=f"`ledger rebuild` of the {big.events:,}-event ledger, whole process",
         baseline_what="reading every stored event in record order and decoding its JSON (orjson), in-process",
-    )  # fmt: skip
+    )
     location = _big_ledger(bench, figure)
     if location is None:
         return figure
@@ -293,7 +314,9 @@ def rebuild(bench: Bench) -> Figure:
 
     say(f"timing `ledger rebuild` of {big.events:,} events ({bench.runs('rebuild')} runs)")
     ours, base = alternate(
-        _timed_command(ledger_command("--db", location, "rebuild", "--json"), check), baseline, bench.runs("rebuild")
+        _timed_command(ledger_command("--db", location, "rebuild", "--json"), check, timeout_for(big.events)),
+        baseline,
+        bench.runs("rebuild"),
     )
     figure.samples = {"ours_seconds": ours.samples, "baseline_seconds": base.samples}
     figure.measured = big.events / ours.median
@@ -305,12 +328,12 @@ def history(bench: Bench) -> Figure:
     """`ledger history DEAL --json` on the big ledger against `ledger --version`."""
     big = bench.settings.big
     deal = deal_slug(big.seed, 0)
-    figure = Figure(
-        "history", "`ledger history DEAL --json` wall time", "s", "<=", 1.5,
+    figure = Figure.of(
+        "history",
         measured_what=f"`ledger history {deal} --json` ({big.count(0)} events) on the ledger of "
         f"{big.events:,} events / {big.deals:,} deals",
         baseline_what="`ledger --version`",
-    )  # fmt: skip
+    )
     location = _big_ledger(bench, figure)
     if location is None:
         return figure
@@ -326,12 +349,12 @@ def history_scaling(bench: Bench) -> Figure:
     settings = bench.settings
     big, small = settings.big, settings.smaller(settings.scale)
     deal = deal_slug(big.seed, 0)
-    figure = Figure(
-        "history-scaling", "history: big ledger vs small ledger", "s", "<=", 1.3,
+    figure = Figure.of(
+        "history-scaling",
         measured_what=f"`ledger history {deal} --json` on {big.events:,} events / {big.deals:,} deals",
         baseline_what=f"the same command on {small.events:,} events / {small.deals:,} deals "
         f"(the same deal, the same {small.count(0)} reports)",
-    )  # fmt: skip
+    )
     if small.count(0) != big.count(0):
         figure.notes.append(f"the deal has {big.count(0)} reports in the big ledger, {small.count(0)} in the small")
     location = _big_ledger(bench, figure)
@@ -378,11 +401,11 @@ def _fill(figure: Figure, ours: Timing, base: Timing) -> Figure:
 def postgres_import(bench: Bench) -> Figure:
     if bench.backend.name == "postgres" and "import" in bench.done:
         figure = Figure(**{**bench.done["import"].__dict__, "key": "postgres-import", "goal": None})
-        figure.title = "PostgreSQL import throughput (postgres)"
+        figure.title = f"{SPECS['postgres-import'][0]} (postgres)"
         figure.notes = [*figure.notes, "the same measurement as the import figure (the backend is PostgreSQL)"]
         return figure
     if bench.postgres is None or (problem := bench.postgres.problem()):
-        figure = Figure("postgres-import", "PostgreSQL import throughput", "events/s", ">=", 0.10)
+        figure = Figure.of("postgres-import")
         figure.status = "not measured"
         figure.notes.append(problem if bench.postgres else "no PostgreSQL server given")
         return figure

@@ -30,7 +30,7 @@ from typing import Any
 import orjson
 
 from bench.backends import Row
-from bench.proc import BenchError, ledger_command, run
+from bench.proc import BenchError, ledger_command, run, timeout_for
 from bench.synth import Spec, lines
 
 IMPORTED = re.compile(rb"imported (\d+) events; (\d+) already recorded")
@@ -149,7 +149,7 @@ class Ledgers:
                         size += 1
                 start = time.perf_counter()
                 try:
-                    done_run = run(ledger_command("--db", location, "import", str(part)))
+                    done_run = run(ledger_command("--db", location, "import", str(part)), timeout=timeout_for(size))
                 finally:
                     part.unlink(missing_ok=True)
                 check_import(size)(done_run)

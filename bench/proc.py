@@ -14,7 +14,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,10 +80,24 @@ def environment() -> dict[str, str]:
     return env
 
 
-def run(command: Sequence[str], *, check: bool = True, stdin: Path | None = None) -> subprocess.CompletedProcess:
-    """Runs a command to its end with output captured; raises `BenchError` if it fails."""
+#: Seconds after which a command that should have finished long ago is killed.
+DEFAULT_TIMEOUT = 3600.0
+
+
+def timeout_for(events: int) -> float:
+    """A generous limit for importing or reading `events` events (50 events/s at least)."""
+    return max(300.0, events / 50)
+
+
+def run(
+    command: Sequence[str], *, check: bool = True, stdin: Path | None = None, timeout: float = DEFAULT_TIMEOUT
+) -> subprocess.CompletedProcess:
+    """Runs a command to its end with output captured; raises `BenchError` if it fails or hangs."""
     with open(stdin, "rb") if stdin else open(os.devnull, "rb") as source:
-        done = subprocess.run(list(command), stdin=source, capture_output=True, env=environment())
+        try:
+            done = subprocess.run(list(command), stdin=source, capture_output=True, env=environment(), timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise BenchError(f"{' '.join(command[:6])} … did not finish in {timeout:.0f} s and was killed") from None
     if check and done.returncode != 0:
         tail = done.stderr.decode(errors="replace").strip().splitlines()[-3:]
         raise BenchError(f"{' '.join(command[:6])} … exited {done.returncode}: {' | '.join(tail)}")
@@ -105,20 +118,22 @@ class Peak:
         return self.max_rss_kib / 1024
 
 
-def peak_memory(command: Sequence[str], workdir: Path) -> Peak:
+def peak_memory(command: Sequence[str], workdir: Path, timeout: float = DEFAULT_TIMEOUT) -> Peak:
     """Runs the command under a fresh `bench.maxrss` helper; its peak RSS and wall time."""
     with tempfile.TemporaryDirectory(dir=workdir, prefix="maxrss-") as folder:
         result = Path(folder) / "result.json"
         out, err = Path(folder) / "stdout", Path(folder) / "stderr"
         with out.open("wb") as stdout, err.open("wb") as stderr, open(os.devnull, "rb") as stdin:
             subprocess.run(
-                [sys.executable, "-m", "bench.maxrss", str(result), "--", *command],
+                [sys.executable, "-m", "bench.maxrss", str(result), "--timeout", str(timeout), "--", *command],
                 stdin=stdin, stdout=stdout, stderr=stderr, env=environment(), check=False,
             )  # fmt: skip
         tail = _tail(err)
         if not result.exists():
             raise BenchError(f"bench.maxrss gave no result: {tail}")
         data = json.loads(result.read_text())
+        if data.get("timed_out"):
+            raise BenchError(f"{' '.join(command[:6])} … did not finish in {timeout:.0f} s and was killed")
         if data["returncode"] != 0:
             raise BenchError(f"{' '.join(command[:6])} … exited {data['returncode']}: {tail}")
         return Peak(data["max_rss_kib"], data["seconds"], out.read_text(errors="replace"), tail)

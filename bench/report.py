@@ -53,7 +53,7 @@ def print_table(figures: Sequence[Figure], meta: dict[str, Any]) -> None:
         _plain_table(title, figures)
     print()
     for f in figures:
-        print(f"- {f.title}: {f.measured_what}; baseline: {f.baseline_what}.")
+        print(f"- {f.title}: {f.measured_what}; baseline: {f.baseline_what}." if f.measured_what else f"- {f.title}:")
         for note in f.notes:
             print(f"    {note}")
     load = [f"{x:.1f}" if x is not None else "?" for x in (meta["load_before"], meta["load_after"])]

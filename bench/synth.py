@@ -35,7 +35,6 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from pathlib import Path
 from uuid import UUID
 
 import orjson
@@ -160,19 +159,6 @@ def lines(spec: Spec) -> Iterator[Line]:
         for i in open_:
             yield writers[i].next_line()
         open_ = [i for i in open_ if writers[i].remaining]
-
-
-def write_jsonl(spec: Spec, path: Path, start: int = 0, stop: int | None = None) -> int:
-    """Writes lines [start, stop) of the ledger to `path`; returns how many."""
-    written = 0
-    with path.open("wb") as out:
-        for n, line in enumerate(lines(spec)):
-            if stop is not None and n >= stop:
-                break
-            if n >= start:
-                out.write(line.data)
-                written += 1
-    return written
 
 
 @dataclass
