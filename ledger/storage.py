@@ -99,6 +99,8 @@ def postgres_settings(url: str) -> dict[str, str]:
         "POSTGRES_PASSWORD": unquote(parts.password or os.environ.get("PGPASSWORD", "")),
         "POSTGRES_CONNECT_TIMEOUT": query.get("connect_timeout", ["10"])[0],
         "POSTGRES_LOCK_TIMEOUT": LOCK_TIMEOUT,
+        # An import keeps its transaction open while it reads the next batch of lines.
+        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "120",
         "POSTGRES_POOL_SIZE": "2",
         "POSTGRES_MAX_OVERFLOW": "2",
     }
