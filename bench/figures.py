@@ -47,6 +47,7 @@ SPECS: dict[str, tuple[str, str, str, float, float | None]] = {
     "rebuild": ("rebuild of all read models", "events/s", ">=", 0.20, None),
     "history": ("`ledger history DEAL --json` wall time", "s", "<=", 1.5, None),
     "history-scaling": ("history: big ledger vs small ledger", "s", "<=", 1.3, None),
+    "verify": ("`ledger verify --chain-only` (events/s)", "events/s", ">=", 1 / 3, None),
 }
 ORDER = tuple(SPECS)
 
@@ -324,6 +325,56 @@ def rebuild(bench: Bench) -> Figure:
     return figure
 
 
+def verify(bench: Bench) -> Figure:
+    """`ledger verify --chain-only` of the big ledger against hashing its stored bytes in a plain loop."""
+    big = bench.settings.big
+    figure = Figure.of(
+        "verify",
+        measured_what=f"`ledger verify --chain-only` of the {big.events:,}-event ledger, whole process",
+        baseline_what="reading every stored event's bytes and SHA-256 hashing them in a plain loop, in-process",
+    )
+    location = _big_ledger(bench, figure)
+    if location is None:
+        return figure
+    if bench.backend.name != "sqlite":
+        figure.status = "not measured"
+        figure.notes.append("measured on SQLite only")
+        return figure
+
+    def check(done: Any) -> None:
+        if b"all checks passed" not in done.stdout:
+            raise BenchError(f"verify did not pass: {done.stdout[-200:]!r}")
+
+    def baseline(_: int) -> float:
+        import hashlib
+        import sqlite3
+        import time
+
+        start = time.perf_counter()
+        connection = sqlite3.connect(f"file:{location}?mode=ro", uri=True)
+        cursor = connection.execute("SELECT originator_id, originator_version, topic, state FROM stored_events ORDER BY rowid")
+        events = 0
+        while batch := cursor.fetchmany(10_000):
+            for row in batch:
+                hashlib.sha256(row[3]).digest()
+            events += len(batch)
+        connection.close()
+        if events != big.events:
+            raise BenchError(f"hashed {events} events, not {big.events}")
+        return time.perf_counter() - start
+
+    say(f"timing `ledger verify --chain-only` of {big.events:,} events ({bench.runs('rebuild')} runs)")
+    ours, base = alternate(
+        _timed_command(ledger_command("--db", location, "verify", "--chain-only"), check, timeout_for(big.events)),
+        baseline,
+        bench.runs("rebuild"),
+    )
+    figure.samples = {"ours_seconds": ours.samples, "baseline_seconds": base.samples}
+    figure.measured = big.events / ours.median
+    figure.baseline = big.events / base.median
+    return figure
+
+
 def history(bench: Bench) -> Figure:
     """`ledger history DEAL --json` on the big ledger against `ledger --version`."""
     big = bench.settings.big
@@ -421,4 +472,5 @@ MEASURE: dict[str, Callable[[Bench], Figure]] = {
     "rebuild": rebuild,
     "history": history,
     "history-scaling": history_scaling,
+    "verify": verify,
 }
