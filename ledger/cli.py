@@ -52,6 +52,11 @@ def translate(error: Exception) -> click.ClickException | None:
     return None
 
 
+def single_line(message: str) -> str:
+    """An error message on one line, whatever the user's input put in it."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message.strip())
+
+
 class LedgerGroup(click.Group):
     """Turns every failure into one line on stderr and the right exit code."""
 
@@ -63,10 +68,10 @@ class LedgerGroup(click.Group):
             code = done.exit_code
         except click.UsageError as error:
             hint = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
-            click.echo(f"Error: {error.format_message()}{hint}", err=True)
+            click.echo(f"Error: {single_line(error.format_message())}{hint}", err=True)
             code = 2
         except click.ClickException as error:
-            click.echo(f"Error: {error.format_message()}", err=True)
+            click.echo(f"Error: {single_line(error.format_message())}", err=True)
             code = error.exit_code
         except click.Abort:
             click.echo("Aborted.", err=True)
@@ -79,7 +84,8 @@ class LedgerGroup(click.Group):
             if os.environ.get("LEDGER_DEBUG"):
                 raise
             message = known.format_message() if known else f"unexpected {type(error).__name__}: {error}"
-            click.echo(f"Error: {message.splitlines()[0] if message else type(error).__name__}", err=True)
+            first = message.splitlines()[0] if known is None and message.strip() else message
+            click.echo(f"Error: {single_line(first) if first else type(error).__name__}", err=True)
             code = known.exit_code if known else 1
         sys.exit(code if isinstance(code, int) else 0)
 
