@@ -43,13 +43,10 @@ def verify_chain(
     """Recomputes every link of the chain, streaming it; returns its size and the problems found."""
     problems: list[Problem] = []
     previous, expected_seq, size = GENESIS, 1, 0
-    before: Link | None = None
+    before: ChainEntry | None = None
     broken: dict[int, tuple[Link | None, Link]] = {}  # index -> (entry i-1, entry i)
     for index, entry in enumerate(_entries(recorder, advance)):
         size = entry.seq
-        link = Link(entry.seq, entry.originator_id)
-        deal = deal_of(entry.originator_id)
-        where = f"seq {entry.seq} ({deal or entry.originator_id} version {entry.originator_version})"
         # A gap names no deal (the entries that said which are gone), and the link across it
         # cannot be checked: the gap is the finding, not the intact entry after it.
         after_gap = entry.seq != expected_seq
@@ -57,12 +54,12 @@ def verify_chain(
             problems.append(Problem("chain", f"entries {expected_seq}..{entry.seq - 1} are missing", expected_seq))
         expected_seq = entry.seq + 1
         if entry.state is None or entry.topic is None:
-            problems.append(Problem("chain", f"{where}: the event it covers is gone", entry.seq, deal))
+            problems.append(_problem(entry, "the event it covers is gone", deal_of))
         elif event_hash(entry.originator_id, entry.originator_version, entry.topic, entry.state) != entry.event_hash:
-            problems.append(Problem("chain", f"{where}: the stored event was changed", entry.seq, deal))
+            problems.append(_problem(entry, "the stored event was changed", deal_of))
         if not after_gap and chain_hash(previous, entry.seq, entry.event_hash) != entry.chain_hash:
-            broken[index] = (before, link)
-        previous, before = entry.chain_hash, link
+            broken[index] = (_link(before), _link(entry))
+        previous, before = entry.chain_hash, entry
     problems += _link_problems(broken, deal_of)
     unchained = recorder.unchained()
     if unchained and size:
@@ -77,6 +74,16 @@ def verify_chain(
         )
     problems.sort(key=lambda p: (p.seq is None, p.seq or 0))
     return size, problems
+
+
+def _problem(entry: ChainEntry, what: str, deal_of: Callable[[UUID], str | None]) -> Problem:
+    deal = deal_of(UUID(entry.originator_id))
+    where = f"seq {entry.seq} ({deal or entry.originator_id} version {entry.originator_version})"
+    return Problem("chain", f"{where}: {what}", entry.seq, deal)
+
+
+def _link(entry: ChainEntry | None) -> Link | None:
+    return None if entry is None else Link(entry.seq, UUID(entry.originator_id))
 
 
 @dataclass(frozen=True)

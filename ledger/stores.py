@@ -18,8 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -55,12 +54,11 @@ def chain_hash(previous: bytes, seq: int, event: bytes) -> bytes:
     return hashlib.sha256(CHAIN_TAG + previous + seq.to_bytes(8, "big") + event).digest()
 
 
-@dataclass(frozen=True)
-class ChainEntry:
+class ChainEntry(NamedTuple):
     """One link of the chain, with the stored event it covers (None when that row is gone)."""
 
     seq: int
-    originator_id: UUID
+    originator_id: str  # the canonical uuid text, as hashed
     originator_version: int
     event_hash: bytes
     chain_hash: bytes
@@ -109,13 +107,19 @@ class ChainReader:
 
     def chain(self, after: int = 0, limit: int = 10_000) -> list[ChainEntry]:
         """Chain entries with seq > `after`, joined to the events they cover."""
+        canonical = self.canonical_id
         return [
             ChainEntry(
-                row[0], UUID(str(row[1])), row[2], bytes(row[3]), bytes(row[4]), row[5],
+                row[0], canonical(row[1]), row[2], bytes(row[3]), bytes(row[4]), row[5],
                 None if row[6] is None else _as_bytes(row[6]),
             )  # fmt: skip
             for row in self._rows(self.sql_chain, (after, limit))
         ]
+
+    @staticmethod
+    def canonical_id(stored: Any) -> str:
+        """A stored originator id as the uuid text that is hashed."""
+        return str(stored)
 
     def unchained(self, limit: int = 100) -> list[tuple[UUID, int]]:
         """Stored events that no chain entry covers (forged, or recorded before the chain)."""
@@ -167,6 +171,11 @@ class ChainedSQLiteApplicationRecorder(ChainReader, SQLiteApplicationRecorder):
     sql_all_events = "SELECT originator_id, originator_version, topic, state FROM stored_events ORDER BY rowid"
     sql_insert_chain = "INSERT INTO event_chain VALUES (?, ?, ?, ?, ?)"
     id_form = staticmethod(lambda uuid: uuid.hex)
+
+    @staticmethod
+    def canonical_id(stored: Any) -> str:
+        h = stored  # 32 hex digits, as the library stores a UUID in SQLite
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}" if len(h) == 32 else str(stored)
 
     def construct_create_table_statements(self) -> list[str]:
         return [
