@@ -34,19 +34,17 @@ CHAIN_TAG = b"deal-ledger/chain/v1"
 GENESIS = bytes(32)
 
 
-def _field(data: bytes) -> bytes:
-    return len(data).to_bytes(8, "big") + data
-
-
 def event_hash(originator_id: Any, version: int, topic: str, state: bytes) -> bytes:
-    """The hash of one stored event, over its bytes as stored."""
-    return hashlib.sha256(
-        EVENT_TAG
-        + _field(str(originator_id).encode())
-        + version.to_bytes(8, "big")
-        + _field(topic.encode())
-        + _field(bytes(state))
-    ).digest()
+    """The hash of one stored event, over its bytes as stored.
+
+    Fields are length-prefixed (8 bytes, big-endian), so no two events hash alike.
+    """
+    stream, kind = str(originator_id).encode(), topic.encode()
+    digest = hashlib.sha256(EVENT_TAG)
+    digest.update(len(stream).to_bytes(8, "big") + stream + version.to_bytes(8, "big"))
+    digest.update(len(kind).to_bytes(8, "big") + kind + len(state).to_bytes(8, "big"))
+    digest.update(state)
+    return digest.digest()
 
 
 def chain_hash(previous: bytes, seq: int, event: bytes) -> bytes:
