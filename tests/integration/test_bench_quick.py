@@ -21,7 +21,7 @@ from tests.conftest import postgres_available
 
 ROOT = Path(__file__).parents[2]
 FIGURES = (
-    "cli-version", "cli-help", "import", "postgres-import", "memory", "rebuild", "history", "history-scaling",
+    "cli-version", "cli-help", "import", "postgres-import", "memory", "rebuild", "history", "history-scaling", "verify",
 )  # fmt: skip
 
 
