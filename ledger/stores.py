@@ -170,6 +170,52 @@ class ChainedSQLiteApplicationRecorder(ChainReader, SQLiteApplicationRecorder):
     sql_insert_chain = "INSERT INTO event_chain VALUES (?, ?, ?, ?, ?)"
     id_form = staticmethod(lambda uuid: uuid.hex)
 
+    def chain(self, after: int = 0, limit: int = 10_000) -> list[ChainEntry]:
+        """Chain entries with seq > `after`, with the events they cover.
+
+        Events are stored in chain order, so they are read as one range of
+        rowids and matched by (stream, version); an event not in that range
+        (deleted, or moved by tampering) is looked up on its own. Much faster
+        than a join on a large ledger.
+        """
+        links = self._rows(
+            "SELECT seq, originator_id, originator_version, event_hash, chain_hash FROM event_chain "
+            "WHERE seq > ? ORDER BY seq LIMIT ?",
+            (after, limit),
+        )
+        if not links:
+            return []
+        window: dict[tuple[str, int], tuple[str, bytes]] = {}
+        for link in links[:5]:
+            first = self._rows(
+                "SELECT rowid FROM stored_events WHERE originator_id = ? AND originator_version = ?", link[1:3]
+            )
+            if first:
+                rows = self._rows(
+                    "SELECT originator_id, originator_version, topic, state FROM stored_events "
+                    "WHERE rowid >= ? ORDER BY rowid LIMIT ?",
+                    (first[0][0], len(links) + 100),
+                )
+                window = {(r[0], r[1]): (r[2], r[3]) for r in rows}
+                break
+        entries = []
+        for seq, stored_id, version, digest, link_hash in links:
+            found = window.get((stored_id, version))
+            if found is None:
+                rows = self._rows(
+                    "SELECT topic, state FROM stored_events WHERE originator_id = ? AND originator_version = ?",
+                    (stored_id, version),
+                )
+                found = rows[0] if rows else (None, None)
+            topic, state = found
+            entries.append(
+                ChainEntry(
+                    seq, self.canonical_id(stored_id), version, bytes(digest), bytes(link_hash), topic,
+                    None if state is None else _as_bytes(state),
+                )  # fmt: skip
+            )
+        return entries
+
     @staticmethod
     def canonical_id(stored: Any) -> str:
         h = stored  # 32 hex digits, as the library stores a UUID in SQLite
