@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import uuid
+from contextlib import contextmanager
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,6 +77,13 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         if os.environ.get("CI"):
             pytest.fail(problem)
         pytest.skip(problem)
+    with fresh_postgres_schema() as backend:
+        yield backend
+
+
+@contextmanager
+def fresh_postgres_schema() -> Iterator[Backend]:
+    """A ledger location in a PostgreSQL schema of its own, dropped afterwards."""
     import psycopg
 
     schema = f"test_{uuid.uuid4().hex[:12]}"

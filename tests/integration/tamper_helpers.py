@@ -24,7 +24,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from ledger.stores import GENESIS, chain_hash, chain_rows, event_hash
-from tests.conftest import PG_URL, Backend
+from tests.conftest import PG_URL, Backend, fresh_postgres_schema
 
 
 @dataclass(frozen=True)
@@ -164,16 +164,3 @@ def another_ledger(backend: Backend, tmp_path: Path) -> Iterator[Backend]:
     with fresh_postgres_schema() as other:
         yield other
 
-
-@contextmanager
-def fresh_postgres_schema() -> Iterator[Backend]:
-    import psycopg
-
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield Backend("postgres", f"{PG_URL}?schema={schema}", schema)
-    finally:
-        with psycopg.connect(PG_URL, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
