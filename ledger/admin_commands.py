@@ -80,7 +80,7 @@ def verify(session: Session, checkpoints: tuple[Any, ...], public_key: str | Non
     """
     import orjson
 
-    from ledger.audit import Problem, check_checkpoint, verify_chain
+    from ledger.audit import Problem, check_chain, check_checkpoint
     from ledger.output import progress
 
     recorder = session.app.recorder
@@ -88,15 +88,17 @@ def verify(session: Session, checkpoints: tuple[Any, ...], public_key: str | Non
         if recorder.head()[0]:
             raise click.ClickException("this ledger already has a hash chain; unchained events in it are suspect")
         click.echo(f"chained {recorder.build_chain()} events", err=True)
-    reader = session.reader
-    deal_ids = _deal_ids(reader)
     with progress("verifying the hash chain", recorder.max_notification_id() or None) as advance:
-        size, problems = verify_chain(recorder, deal_ids.get, advance)
+        findings = check_chain(recorder, advance)
+    # Deals are named from the read side, caught up only when a problem needs a name or the
+    # read models are checked: a clean --chain-only verify reads the chain and nothing else.
+    deal_ids = _deal_ids(session.reader) if findings.names_deals or not chain_only else {}
+    size, problems = findings.size, findings.problems(deal_ids.get)
     if not chain_only:
         problems += [Problem("database", message) for message in _integrity(session)]
         problems += [
             Problem("read-models", what if what.startswith("read models not") else f"{what}; run `ledger rebuild`", None, deal or None)
-            for deal, what in reader.mismatches()
+            for deal, what in session.reader.mismatches()
         ]
     trusted = public_key or _local_public_key()
     for file in checkpoints:

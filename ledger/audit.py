@@ -10,9 +10,10 @@ database.
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
-from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from uuid import UUID
 import orjson
 
 from ledger.errors import LedgerError
-from ledger.stores import GENESIS, ChainEntry, chain_hash, event_hash
+from ledger.stores import CHAIN_TAG, GENESIS, EventHasher
 
 
 @dataclass(frozen=True)
@@ -41,57 +42,96 @@ def verify_chain(
     recorder: Any, deal_of: Callable[[UUID], str | None], advance: Callable[[int], None] | None = None
 ) -> tuple[int, list[Problem]]:
     """Recomputes every link of the chain, streaming it; returns its size and the problems found."""
-    problems: list[Problem] = []
-    previous, expected_seq, size = GENESIS, 1, 0
-    before: ChainEntry | None = None
-    broken: dict[int, tuple[Link | None, Link]] = {}  # index -> (entry i-1, entry i)
-    for index, entry in enumerate(_entries(recorder, advance)):
-        size = entry.seq
-        # A gap names no deal (the entries that said which are gone), and the link across it
-        # cannot be checked: the gap is the finding, not the intact entry after it.
-        after_gap = entry.seq != expected_seq
-        if after_gap:
-            problems.append(Problem("chain", f"entries {expected_seq}..{entry.seq - 1} are missing", expected_seq))
-        expected_seq = entry.seq + 1
-        if entry.state is None or entry.topic is None:
-            problems.append(_problem(entry, "the event it covers is gone", deal_of))
-        elif event_hash(entry.originator_id, entry.originator_version, entry.topic, entry.state) != entry.event_hash:
-            problems.append(_problem(entry, "the stored event was changed", deal_of))
-        if not after_gap and chain_hash(previous, entry.seq, entry.event_hash) != entry.chain_hash:
-            broken[index] = (_link(before), _link(entry))
-        previous, before = entry.chain_hash, entry
-    problems += _link_problems(broken, deal_of)
-    unchained = recorder.unchained()
-    if unchained and size:
-        for originator_id, version in unchained[:10]:
-            deal = deal_of(originator_id)
-            problems.append(
-                Problem("chain", f"{deal or originator_id} version {version} is not in the chain (forged?)", None, deal)
-            )
-    elif unchained:
-        problems.append(
-            Problem("chain", "this ledger has no hash chain yet; run `ledger verify --build-chain` once to build it")
-        )
-    problems.sort(key=lambda p: (p.seq is None, p.seq or 0))
-    return size, problems
-
-
-def _problem(entry: ChainEntry, what: str, deal_of: Callable[[UUID], str | None]) -> Problem:
-    deal = deal_of(UUID(entry.originator_id))
-    where = f"seq {entry.seq} ({deal or entry.originator_id} version {entry.originator_version})"
-    return Problem("chain", f"{where}: {what}", entry.seq, deal)
-
-
-def _link(entry: ChainEntry | None) -> Link | None:
-    return None if entry is None else Link(entry.seq, UUID(entry.originator_id))
+    findings = check_chain(recorder, advance)
+    return findings.size, findings.problems(deal_of)
 
 
 @dataclass(frozen=True)
 class Link:
-    """Where a chain entry is: its sequence number and stream."""
+    """Where a chain entry is: its sequence number and stream (uuid text)."""
 
     seq: int
-    originator_id: UUID
+    originator_id: str
+
+
+@dataclass
+class Findings:
+    """What one walk of the chain found, by seq and stream; `problems` names their deals."""
+
+    size: int = 0
+    gaps: list[tuple[int, int]] = field(default_factory=list)  # first and last missing seq
+    events: list[tuple[Link, int, str]] = field(default_factory=list)  # entry, version, what is wrong
+    broken: dict[int, tuple[Link | None, Link]] = field(default_factory=dict)  # seq -> (entry before, entry)
+    unchained: list[tuple[UUID, int]] = field(default_factory=list)
+
+    @property
+    def names_deals(self) -> bool:
+        """Whether any problem found names a deal (a gap names none)."""
+        return bool(self.events or self.broken or self.unchained)
+
+    def problems(self, deal_of: Callable[[UUID], str | None]) -> list[Problem]:
+        """The findings as problems, in seq order, each naming its deal where one is known."""
+        problems = [Problem("chain", f"entries {first}..{last} are missing", first) for first, last in self.gaps]
+        for entry, version, what in self.events:
+            deal = _deal(deal_of, entry.originator_id)
+            where = f"seq {entry.seq} ({deal or entry.originator_id} version {version})"
+            problems.append(Problem("chain", f"{where}: {what}", entry.seq, deal))
+        problems += _link_problems(self.broken, deal_of)
+        if self.unchained and self.size:
+            for originator_id, version in self.unchained[:10]:
+                deal = deal_of(originator_id)
+                problems.append(
+                    Problem("chain", f"{deal or originator_id} version {version} is not in the chain (forged?)", None, deal)
+                )
+        elif self.unchained:
+            problems.append(
+                Problem("chain", "this ledger has no hash chain yet; run `ledger verify --build-chain` once to build it")
+            )
+        problems.sort(key=lambda p: (p.seq is None, p.seq or 0))
+        return problems
+
+
+def check_chain(recorder: Any, advance: Callable[[int], None] | None = None) -> Findings:
+    """Recomputes every link of the chain, a batch of entries at a time.
+
+    The loop is the cost of `ledger verify` on a large ledger, so it works on
+    the rows as read and builds nothing for an entry that is fine.
+    """
+    found = Findings()
+    canonical, rehash, sha256 = recorder.canonical_id, EventHasher(recorder.canonical_id), hashlib.sha256
+    previous, expected, before, entries, gone = GENESIS, 1, None, 0, 0
+    while batch := recorder.chain(found.size):
+        for seq, stored_id, version, digest, link, topic, state in batch:
+            if seq != expected:
+                # A gap names no deal (the entries that said which are gone), and the link across it
+                # cannot be checked: the gap is the finding, not the intact entry after it.
+                found.gaps.append((expected, seq - 1))
+            elif sha256(CHAIN_TAG + previous + seq.to_bytes(8, "big") + digest).digest() != link:
+                found.broken[seq] = (
+                    None if before is None else Link(seq - 1, canonical(before)), Link(seq, canonical(stored_id))
+                )  # fmt: skip
+            if state is None or topic is None:
+                found.events.append((Link(seq, canonical(stored_id)), version, "the event it covers is gone"))
+                gone += 1
+            elif rehash(stored_id, version, topic, state) != digest:
+                found.events.append((Link(seq, canonical(stored_id)), version, "the stored event was changed"))
+            expected, previous, before = seq + 1, link, stored_id
+        entries += len(batch)
+        found.size = batch[-1][0]
+        if advance:
+            advance(len(batch))
+    # Every stored event is covered when as many are stored as the chain found: then the
+    # search for unchained ones (a lookup per stored event) is not needed.
+    if entries - gone != recorder.count_events():
+        found.unchained = recorder.unchained()
+    return found
+
+
+def _deal(deal_of: Callable[[UUID], str | None], originator_id: str) -> str | None:
+    try:
+        return deal_of(UUID(originator_id))
+    except ValueError:  # not a uuid: a chain entry rewritten by hand
+        return None
 
 
 def _link_problems(
@@ -99,34 +139,22 @@ def _link_problems(
 ) -> list[Problem]:
     """Names the entry behind each broken link.
 
-    Two broken links in a row (i, i+1) mean entry i's chain hash changed. One
-    broken link at i means entry i-1 was rewritten with fresh hashes of its
-    own (or entry i's event hash was): the first entry that may be bad, i-1,
-    is named, and the message names both.
+    Two broken links in a row (seq s, s+1) mean entry s's chain hash changed.
+    One broken link at s means entry s-1 was rewritten with fresh hashes of
+    its own (or entry s's event hash was): the first entry that may be bad,
+    s-1, is named, and the message names both.
     """
     problems = []
-    for i, (before, entry) in sorted(broken.items()):
-        if i - 1 in broken:
+    for seq, (before, entry) in sorted(broken.items()):
+        if seq - 1 in broken:
             continue
-        if i + 1 in broken or before is None:
+        if seq + 1 in broken or before is None:
             culprit, text = entry, f"seq {entry.seq}: chain entry rewritten"
         else:
             culprit = before
             text = f"seq {before.seq} or {entry.seq}: rewritten (seq {entry.seq} no longer links to seq {before.seq})"
-        problems.append(Problem("chain", text, culprit.seq, deal_of(culprit.originator_id)))
+        problems.append(Problem("chain", text, culprit.seq, _deal(deal_of, culprit.originator_id)))
     return problems
-
-
-def _entries(recorder: Any, advance: Callable[[int], None] | None) -> Iterator[ChainEntry]:
-    after = 0
-    while True:
-        batch = recorder.chain(after)
-        yield from batch
-        if advance:
-            advance(len(batch))
-        if not batch:
-            return
-        after = batch[-1].seq
 
 
 # Checkpoints

@@ -60,6 +60,7 @@ class ChainedPostgresApplicationRecorder(ChainReader, PostgresApplicationRecorde
         self.sql_all_events = SQL(
             "SELECT originator_id, originator_version, topic, state FROM {events} ORDER BY notification_id"
         ).format(**names)
+        self.sql_count_events = SQL("SELECT count(*) FROM {events}").format(**names)
         self.sql_insert_chain = SQL("INSERT INTO {chain} VALUES (%s, %s, %s, %s, %s)").format(**names)
 
     @contextmanager

@@ -321,6 +321,47 @@ def test_a_forged_event_inserted_into_the_events_table_is_not_in_the_chain(backe
     assert report["size"] == 8
 
 
+def test_a_deleted_event_replaced_by_a_forged_one_is_caught_as_both(backend: Backend) -> None:
+    tables = example_ledger(backend)
+    model = tables.stored(7)
+    tables.delete_events(4)
+    tables.insert_event(model.originator_id, 6, model.topic, model.state)  # as many events stored as before
+
+    report = assert_fails(backend, "--chain-only")
+    assert [(p["seq"], p["deal"], p["message"]) for p in chain_problems(report)] == [
+        (4, "openai-2026", "seq 4 (openai-2026 version 2): the event it covers is gone"),
+        (None, "openai-2026", "openai-2026 version 6 is not in the chain (forged?)"),
+    ]
+
+
+# SQLite only: rows the store allows that the application never writes
+
+
+def test_events_at_other_rowids_than_the_chain_expects_still_verify_and_tampering_is_caught(sqlite_backend: Backend) -> None:
+    tables = example_ledger(sqlite_backend)
+    tables.sql("UPDATE {events} SET rowid = rowid + 1000")  # every event at the same offset
+    assert_clean(sqlite_backend, "--chain-only")
+    tables.sql("UPDATE {events} SET rowid = 5000 WHERE rowid = 1003")  # and one out of chain order
+    assert_clean(sqlite_backend, "--chain-only")
+
+    tables.set_state(6, edited(tables.stored(6).state, reported="2026-01-27"))
+    [problem] = chain_problems(assert_fails(sqlite_backend, "--chain-only"))
+    assert (problem["seq"], problem["deal"]) == (6, "openai-2026")
+    assert "the stored event was changed" in problem["message"]
+
+
+def test_a_state_written_back_as_text_verifies_by_its_bytes(sqlite_backend: Backend) -> None:
+    tables = example_ledger(sqlite_backend)
+    fifth = tables.stored(5).state
+    tables.sql("UPDATE {events} SET state = CAST(state AS TEXT)")
+    assert_clean(sqlite_backend, "--chain-only")
+
+    tables.set_state(5, edited(fifth, reported="2026-01-27").decode())  # type: ignore[arg-type]
+    [problem] = chain_problems(assert_fails(sqlite_backend, "--chain-only"))
+    assert (problem["seq"], problem["deal"]) == (5, "openai-2026")
+    assert "the stored event was changed" in problem["message"]
+
+
 # 7: an encrypted ledger
 
 
