@@ -10,7 +10,6 @@ database.
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -22,7 +21,7 @@ from uuid import UUID
 import orjson
 
 from ledger.errors import LedgerError
-from ledger.stores import CHAIN_TAG, GENESIS, EventHasher
+from ledger.stores import GENESIS, EventHasher, chain_hash
 
 
 @dataclass(frozen=True)
@@ -98,7 +97,7 @@ def check_chain(recorder: Any, advance: Callable[[int], None] | None = None) -> 
     the rows as read and builds nothing for an entry that is fine.
     """
     found = Findings()
-    canonical, rehash, sha256 = recorder.canonical_id, EventHasher(recorder.canonical_id), hashlib.sha256
+    canonical, rehash = recorder.canonical_id, EventHasher(recorder.canonical_id)
     previous, expected, before, entries, gone = GENESIS, 1, None, 0, 0
     while batch := recorder.chain(found.size):
         for seq, stored_id, version, digest, link, topic, state in batch:
@@ -106,7 +105,7 @@ def check_chain(recorder: Any, advance: Callable[[int], None] | None = None) -> 
                 # A gap names no deal (the entries that said which are gone), and the link across it
                 # cannot be checked: the gap is the finding, not the intact entry after it.
                 found.gaps.append((expected, seq - 1))
-            elif sha256(CHAIN_TAG + previous + seq.to_bytes(8, "big") + digest).digest() != link:
+            elif chain_hash(previous, seq, digest) != link:
                 found.broken[seq] = (
                     None if before is None else Link(seq - 1, canonical(before)), Link(seq, canonical(stored_id))
                 )  # fmt: skip
