@@ -154,28 +154,39 @@ class DealLedger(Application[UUID]):
         self,
         lines: Iterable[tuple[str, Draft | RetractionDraft]],
         batch: int = IMPORT_BATCH,
-        owner_of: Callable[[UUID], str | None] | None = None,
+        owners_of: Callable[[list[UUID]], dict[UUID, str]] | None = None,
     ) -> Imported:
         """Records an import of any size in one transaction: all of it or none.
 
-        Lines are decided and stored a batch at a time, so memory holds one
-        batch of events plus what the rules need per deal, not the whole file.
+        Lines are decided and stored a batch at a time; what the rules need to
+        remember per event is kept in a scratch file (`ImportKeys`), so memory
+        holds one batch and a small state per deal, however long the file.
         Reports already in the ledger are skipped and counted. Other writers
-        wait while an import runs. `owner_of` tells which deal already uses an
-        event id (lines moved from another ledger keep their ids).
+        wait while an import runs. `owners_of` tells which deal already uses
+        each of a batch's event ids (lines moved from another ledger keep them).
         """
+        from ledger.import_keys import ImportKeys
+
         result = Imported()
         deals: dict[str, domain.Deal | None] = {}
-        claims = IdClaims(owner_of)
+        keys = ImportKeys()
+        claims = IdClaims(keys, owners_of)
         try:
             with self.recorder.bulk() as store:
                 for chunk in _batched(lines, batch):
                     labels, drafts = [label for label, _ in chunk], [draft for _, draft in chunk]
+                    claims.prefetch(drafts)
                     outcome = decide(drafts, self._load, labels, deals=deals, claims=claims)
                     store([self.mapper.to_stored_event(event) for event in outcome.recorded])
                     result.add(outcome)
+                    for slug in {draft.deal for draft in drafts}:
+                        if deals[slug] is not None:
+                            deals[slug] = keys.adopt(deals[slug])
+                    keys.flush()
         except OperationalError as error:
             raise StorageError(f"the ledger is busy or unavailable: {error}") from None
+        finally:
+            keys.close()
         return result
 
     def _save_events(self, events: list[DomainEvent]) -> None:
@@ -225,16 +236,33 @@ class DealLedger(Application[UUID]):
 
 
 class IdClaims:
-    """Which deal each explicitly given event id belongs to: ids are unique across the ledger."""
+    """Which deal each explicitly given event id belongs to: ids are unique across the ledger.
 
-    def __init__(self, owner_of: Callable[[UUID], str | None] | None):
-        self.owner_of = owner_of
+    An import asks the read models about a batch's ids at once (`prefetch`);
+    ids of earlier batches are in its `ImportKeys`, those of this batch here.
+    """
+
+    def __init__(self, keys: Any, owners_of: Callable[[list[UUID]], dict[UUID, str]] | None):
+        self.keys = keys
+        self.owners_of = owners_of
+        self.known: dict[UUID, str] = {}
         self.claimed: dict[UUID, str] = {}
+
+    def prefetch(self, drafts: list[Draft | RetractionDraft]) -> None:
+        """Starts a batch: asks the import's keys and the read models about its ids at once."""
+        ids = [draft.event_id for draft in drafts if draft.event_id is not None]
+        targets = [draft.retracted for draft in drafts if isinstance(draft, RetractionDraft)]
+        self.keys.prefetch(ids + targets)
+        self.known = self.owners_of(ids) if self.owners_of and ids else {}
+        self.claimed = {}
 
     def check(self, event_id: UUID | None, deal: domain.Deal | None, slug: str) -> None:
         if event_id is None or (deal and event_id in deal.kinds):
             return
-        owner = self.claimed.get(event_id) or (self.owner_of(event_id) if self.owner_of else None)
+        owner = self.claimed.get(event_id)
+        if owner is None:
+            mine = self.keys.owner(event_id)
+            owner = mine[0] if mine else self.known.get(event_id)
         if owner is not None and owner != slug:
             raise DomainError(f"event id {event_id} is already used by deal {owner!r}")
         self.claimed[event_id] = slug
@@ -254,6 +282,7 @@ def decide(
     the next (a batched import); they are updated in place.
     """
     now = datetime.now(timezone.utc)
+    named = labels is not None or len(drafts) > 1  # errors say which line or report
     labels = labels or [f"report {n}" for n in range(1, len(drafts) + 1)]
     deals = {} if deals is None else deals
     outcome = Outcome()
@@ -266,7 +295,7 @@ def decide(
                 claims.check(draft.event_id, deal, draft.deal)
             event = _decide_one(deal, draft, now)
         except DomainError as error:
-            raise type(error)(f"{label}: {error}" if len(drafts) > 1 else str(error)) from None
+            raise type(error)(f"{label}: {error}" if named else str(error)) from None
         if isinstance(event, UUID):
             outcome.skipped.append((label, event))
             continue

@@ -193,7 +193,7 @@ def import_(session: Session, file: Any, currency: str | None, as_json: bool) ->
     reader = session.reader  # caught up now: the import's transaction holds the write lock
     with progress("importing reports", _size_of(file)) as advance:
         lines = iter_lines(file, currency=currency, recorded_by=recorder_name(), advance=advance)
-        outcome = session.app.import_stream(lines, owner_of=reader.deal_of_event)
+        outcome = session.app.import_stream(lines, owners_of=reader.deals_of_events)
     for label, flag in outcome.flags[:SHOWN_FLAGS]:
         click.echo(f"warning: {label}: {flag}", err=True)
     if len(outcome.flags) > SHOWN_FLAGS:

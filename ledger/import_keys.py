@@ -1,0 +1,161 @@
+"""What a large import has recorded so far, kept in a scratch file instead of memory.
+
+The rules need, per event, its id and kind (to skip a line already recorded,
+to refuse an id used by another deal, to check a retraction's target), whether
+it is retracted, and its content hash (to skip a report already recorded).
+Held in dicts, that is ~0.4 KiB per event: an import of millions of reports
+would grow without bound. An import keeps them instead in a throwaway SQLite
+file (deleted when the import ends) and only one batch of them in memory, so
+its memory stays flat however long the file is.
+
+`ImportKeys.adopt(deal)` moves a deal's per-event state there and gives the
+deal views (`Kinds`, `Retracted`, `Contents`) with the same few operations
+the rules use on its dicts and sets. `flush()` writes a batch's new keys.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from ledger import domain
+
+SCHEMA = (
+    "CREATE TABLE ids (event_id BLOB PRIMARY KEY, deal TEXT NOT NULL, kind TEXT NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE retracted (event_id BLOB PRIMARY KEY) WITHOUT ROWID",
+    "CREATE TABLE contents (deal TEXT NOT NULL, hash TEXT NOT NULL, event_id BLOB NOT NULL, "
+    "PRIMARY KEY (deal, hash)) WITHOUT ROWID",
+)
+
+
+class ImportKeys:
+    """The ids, kinds, retractions and content hashes an import has seen, on disk."""
+
+    def __init__(self) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="ledger-import-")
+        self.db = sqlite3.connect(Path(self._dir.name) / "keys.db", isolation_level=None)
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-8192", "temp_store=FILE"):
+            self.db.execute(f"PRAGMA {pragma}")
+        for statement in SCHEMA:
+            self.db.execute(statement)
+        # This batch's new keys: read first, written at `flush()`.
+        self.ids: dict[UUID, tuple[str, str]] = {}
+        self.retracted: set[UUID] = set()
+        self.contents: dict[tuple[str, str], UUID] = {}
+        # What the scratch file says of this batch's event ids, asked at once (`prefetch`).
+        self.known: dict[UUID, tuple[str, str] | None] = {}
+
+    def prefetch(self, event_ids: list[UUID]) -> None:
+        """Reads what is known of a batch's event ids in a few queries instead of one per line."""
+        self.known = dict.fromkeys(event_ids)
+        for start in range(0, len(event_ids), 500):
+            part = [event_id.bytes for event_id in event_ids[start : start + 500]]
+            marks = ", ".join("?" for _ in part)
+            for raw, deal, kind in self.db.execute(f"SELECT event_id, deal, kind FROM ids WHERE event_id IN ({marks})", part):
+                self.known[UUID(bytes=raw)] = (deal, kind)
+
+    def owner(self, event_id: UUID) -> tuple[str, str] | None:
+        """(deal, kind) of an event the import knows of."""
+        found = self.ids.get(event_id)
+        if found is None:
+            if event_id in self.known:
+                return self.known[event_id]
+            row = self.db.execute("SELECT deal, kind FROM ids WHERE event_id = ?", (event_id.bytes,)).fetchone()
+            found = row and (row[0], row[1])
+        return found
+
+    def is_retracted(self, event_id: UUID) -> bool:
+        if event_id in self.retracted:
+            return True
+        return self.db.execute("SELECT 1 FROM retracted WHERE event_id = ?", (event_id.bytes,)).fetchone() is not None
+
+    def content(self, deal: str, digest: str) -> UUID | None:
+        found = self.contents.get((deal, digest))
+        if found is None:
+            row = self.db.execute("SELECT event_id FROM contents WHERE deal = ? AND hash = ?", (deal, digest)).fetchone()
+            found = row and UUID(bytes=row[0])
+        return found
+
+    def adopt(self, deal: domain.Deal) -> domain.Deal:
+        """The deal with its per-event state moved here (a no-op for a deal already moved)."""
+        if isinstance(deal.kinds, Kinds):
+            return deal
+        slug = deal.slug
+        self.ids.update((event_id, (slug, kind)) for event_id, kind in deal.kinds.items())
+        self.retracted.update(deal.retracted)
+        self.contents.update(((slug, digest), event_id) for digest, event_id in deal.content.items())
+        return replace(deal, kinds=Kinds(self, slug), retracted=Retracted(self), content=Contents(self, slug))
+
+    def flush(self) -> None:
+        """Writes the batch's new keys and forgets them in memory."""
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO ids VALUES (?, ?, ?)",
+                [(event_id.bytes, deal, kind) for event_id, (deal, kind) in self.ids.items()],
+            )
+            self.db.executemany("INSERT OR IGNORE INTO retracted VALUES (?)", [(i.bytes,) for i in self.retracted])
+            self.db.executemany(
+                "INSERT OR IGNORE INTO contents VALUES (?, ?, ?)",
+                [(deal, digest, event_id.bytes) for (deal, digest), event_id in self.contents.items()],
+            )
+        self.ids.clear()
+        self.retracted.clear()
+        self.contents.clear()
+        self.known.clear()
+
+    def close(self) -> None:
+        self.db.close()
+        self._dir.cleanup()
+
+
+class Kinds:
+    """A deal's `kinds` (event id -> kind) as the rules use it, backed by `ImportKeys`."""
+
+    __slots__ = ("keys", "deal")
+
+    def __init__(self, keys: ImportKeys, deal: str):
+        self.keys, self.deal = keys, deal
+
+    def get(self, event_id: UUID | None, default: Any = None) -> Any:
+        found = self.keys.owner(event_id) if event_id is not None else None
+        return found[1] if found and found[0] == self.deal else default
+
+    def __contains__(self, event_id: object) -> bool:
+        return isinstance(event_id, UUID) and self.get(event_id) is not None
+
+    def __setitem__(self, event_id: UUID, kind: str) -> None:
+        self.keys.ids[event_id] = (self.deal, kind)
+
+
+class Retracted:
+    """The retracted event ids (unique across the ledger), backed by `ImportKeys`."""
+
+    __slots__ = ("keys",)
+
+    def __init__(self, keys: ImportKeys):
+        self.keys = keys
+
+    def __contains__(self, event_id: object) -> bool:
+        return isinstance(event_id, UUID) and self.keys.is_retracted(event_id)
+
+    def add(self, event_id: UUID) -> None:
+        self.keys.retracted.add(event_id)
+
+
+class Contents:
+    """A deal's `content` (content hash -> event id), backed by `ImportKeys`."""
+
+    __slots__ = ("keys", "deal")
+
+    def __init__(self, keys: ImportKeys, deal: str):
+        self.keys, self.deal = keys, deal
+
+    def get(self, digest: str, default: Any = None) -> Any:
+        return self.keys.content(self.deal, digest) or default
+
+    def __setitem__(self, digest: str, event_id: UUID) -> None:
+        self.keys.contents[(self.deal, digest)] = event_id

@@ -1,0 +1,132 @@
+"""An import decides its lines a batch at a time and keeps what the rules need on disk.
+
+These imports use batches of two lines, so every rule meets its evidence in an
+earlier batch: the same report again, a retraction of an earlier report, an
+event id already used by another deal, a line already recorded.
+"""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import pytest
+
+from events.intake import read_report
+from ledger.errors import DomainError, EventNotFoundError
+
+
+def open_ledger(backend):
+    from ledger.application import DealLedger
+    from ledger.storage import locate
+
+    return DealLedger(env=locate(backend.db).settings())
+
+
+def report(deal: str, amount: str, **extra):
+    line = {
+        "deal": deal,
+        "kind": "talks-opened",
+        "reported": "2026-01-28",
+        "source": {"name": "The Information"},
+        "figures": {"size": amount},
+        **extra,
+    }
+    return line
+
+
+def run_import(app, lines, batch=2):
+    drafts = [(f"line {n}", read_report(line)) for n, line in enumerate(lines, start=1)]
+    return app.import_stream(drafts, batch=batch)
+
+
+def test_a_report_repeated_in_a_later_batch_is_skipped(backend):
+    app = open_ledger(backend)
+    lines = [report("a", "$1B"), report("b", "$2B"), report("a", "$3B"), report("a", "$1B"), report("b", "$2B")]
+
+    done = run_import(app, lines)
+
+    assert (done.recorded, done.skipped) == (3, 2)
+    assert backend.count_events() == 3
+
+
+def test_a_retraction_finds_its_report_in_an_earlier_batch(backend):
+    app = open_ledger(backend)
+    first = str(uuid4())
+    lines = [
+        report("a", "$1B", event_id=first),
+        report("b", "$2B"),
+        report("c", "$3B"),
+        {"deal": "a", "kind": "retraction", "retracts": first, "reason": "wrong", "reported": "2026-01-29"},
+    ]
+
+    done = run_import(app, lines)
+
+    assert done.recorded == 4
+    assert [event.kind for event in app.deal_events("a")] == ["talks-opened", "retraction"]
+
+
+def test_retracting_a_report_twice_across_batches_is_refused_and_nothing_is_written(backend):
+    app = open_ledger(backend)
+    first = str(uuid4())
+    retraction = {"deal": "a", "kind": "retraction", "retracts": first, "reason": "wrong", "reported": "2026-01-29"}
+    lines = [report("a", "$1B", event_id=first), retraction, report("b", "$2B"), retraction]
+
+    with pytest.raises(DomainError, match=r"line 4: .* already retracted"):
+        run_import(app, lines)
+    assert backend.count_events() == 0
+
+
+def test_a_retraction_of_another_deals_report_is_refused(backend):
+    app = open_ledger(backend)
+    first = str(uuid4())
+    lines = [
+        report("a", "$1B", event_id=first),
+        report("b", "$2B"),
+        report("b", "$3B"),
+        {"deal": "b", "kind": "retraction", "retracts": first, "reason": "wrong", "reported": "2026-01-29"},
+    ]
+
+    with pytest.raises(EventNotFoundError, match=r"line 4: deal 'b' has no event"):
+        run_import(app, lines)
+    assert backend.count_events() == 0
+
+
+def test_an_event_id_used_by_another_deal_in_an_earlier_batch_is_refused(backend):
+    app = open_ledger(backend)
+    shared = str(uuid4())
+    lines = [report("a", "$1B", event_id=shared), report("b", "$2B"), report("b", "$5B", event_id=shared)]
+
+    with pytest.raises(DomainError, match=rf"line 3: event id {shared} is already used by deal 'a'"):
+        run_import(app, lines)
+    assert backend.count_events() == 0
+
+
+def test_an_event_id_used_twice_in_one_batch_by_two_deals_is_refused(backend):
+    app = open_ledger(backend)
+    shared = str(uuid4())
+    lines = [report("a", "$1B", event_id=shared), report("b", "$2B", event_id=shared)]
+
+    with pytest.raises(DomainError, match="already used by deal 'a'"):
+        run_import(app, lines, batch=10)
+    assert backend.count_events() == 0
+
+
+def test_importing_the_same_lines_again_records_nothing_new(backend):
+    app = open_ledger(backend)
+    lines = [report(deal, f"${n}B", event_id=str(uuid4())) for n, deal in enumerate("abcabcab", start=1)]
+    assert run_import(app, lines).recorded == 8
+
+    again = run_import(open_ledger(backend), lines, batch=3)
+
+    assert (again.recorded, again.skipped) == (0, 8)
+    assert backend.count_events() == 8
+
+
+def test_a_report_dated_after_the_close_in_an_earlier_batch_is_flagged(backend):
+    app = open_ledger(backend)
+    closed = {**report("a", "$1B"), "kind": "round-closed", "reported": "2026-01-10"}
+    lines = [closed, report("b", "$2B"), report("a", "$3B")]
+
+    done = run_import(app, lines)
+
+    assert done.flags == [("line 3", "reported after the deal closed on 2026-01-10")]
