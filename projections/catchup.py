@@ -2,28 +2,34 @@
 
 The library's SQLite recorder cannot push new events to subscribers, so every
 read command first pulls the notifications recorded since the tracking
-position and replays the deals they touch. The same code rebuilds the read
-models from nothing. Works on both backends.
+position and replays the deals they touch: each deal's events are read once,
+as light records (`events.stored`, no pydantic), folded once, and their rows
+written a few hundred deals at a time. The same code rebuilds the read models
+from nothing. Works on both backends.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import PersistenceError, Tracking
 
-from events.reports import DomainEvent
+from events.stored import StoredRecord
+from ledger.errors import DealNotFoundError
 from ledger.mapper import CipherError
+from ledger.streams import deal_id
 from projections.index import DEAL_COLUMNS, SQLiteIndex
 from projections.rows import deal_rows
 from projections.sealing import Sealer
 
 #: Notifications read per query while catching up.
 BATCH = 5000
+#: Deals whose rows are written to the read models at a time.
+DEALS_PER_WRITE = 500
 
 
 class Reader:
@@ -69,27 +75,45 @@ class Reader:
 
     def _catch_up(self, writer: Any, advance: Callable[[int], None] | None) -> int:
         start = writer.position(self.app.name)
-        touched: dict[str, None] = {}
-        last = start
-        events: list[tuple[str, str, str, int]] = []
-        for notification_id, state, version in self._new_states(start):
-            touched[state["deal"]] = None
-            events.append((state["event_id"], state["deal"], _kind(state), version))
-            last = notification_id
-            if len(events) == BATCH:
-                writer.write({}, {}, events)
-                events = []
-        writer.write({}, {}, events)
-        for slug in touched:
-            deal, parties = self._sealed(*deal_rows(self.app.deal_events(slug)))
-            writer.write({slug: deal}, {slug: parties}, [])
+        streams, last = self._touched(start)
+        deals: dict[str, tuple[Any, ...]] = {}
+        parties: dict[str, list[tuple[Any, ...]]] = {}
+        events: list[tuple[Any, ...]] = []
+        for stream in streams:
+            records = self._records(stream)
+            if not records:
+                continue
+            slug = records[0].deal
+            deals[slug], parties[slug] = self._sealed(*deal_rows(records))
+            events += [(str(r.event_id), slug, r.kind, r.originator_version) for r in records]
+            if len(deals) == DEALS_PER_WRITE:
+                writer.write(deals, parties, events)
+                deals, parties, events = {}, {}, []
             if advance:
                 advance(1)
-        if last > start:
-            writer.write({}, {}, [], Tracking(self.app.name, last))
+        writer.write(deals, parties, events, Tracking(self.app.name, last) if last > start else None)
         return last - start
 
+    def _touched(self, start: int) -> tuple[dict[Any, None], int]:
+        """The streams with notifications after `start`, in order of first appearance, and the last id."""
+        streams: dict[Any, None] = {}
+        last = start
+        while True:
+            notifications = self.app.recorder.select_notifications(start=last + 1, limit=BATCH)
+            streams.update(dict.fromkeys(n.originator_id for n in notifications))
+            if notifications:
+                last = notifications[-1].id
+            if len(notifications) < BATCH:
+                return streams, last
+
+    def _records(self, stream: Any) -> list[StoredRecord]:
+        """Every event of one stream, in record order, as light records."""
+        to_record = self.app.mapper.to_record
+        return [to_record(stored) for stored in self.app.recorder.select_events(stream)]
+
     def _sealed(self, deal: tuple[Any, ...], parties: list[tuple[Any, ...]]) -> tuple[Any, Any]:
+        if not self.sealer.cipher:
+            return deal, parties
         seal = self.sealer.seal
         deal = (*deal[:-1], seal(deal[-1]))
         parties = [
@@ -97,18 +121,6 @@ class Reader:
             for p in parties
         ]
         return deal, parties
-
-    def _new_states(self, start: int) -> Iterator[tuple[int, dict[str, Any], int]]:
-        """The decoded state of each notification after `start`, without validation."""
-        mapper = self.app.mapper
-        while True:
-            notifications = self.app.recorder.select_notifications(start=start + 1, limit=BATCH)
-            for n in notifications:
-                state = mapper.decode_state(n.state, f"notification {n.id}")
-                yield n.id, state | {"__topic__": n.topic}, n.originator_version
-            if len(notifications) < BATCH:
-                return
-            start = notifications[-1].id
 
     def rebuild(self, advance: Callable[[int], None] | None = None) -> dict[str, int]:
         """Drops the read models and builds them again from every event."""
@@ -133,7 +145,7 @@ class Reader:
             found.append(("", f"event_index names {indexed_events['d']} deals, deal_index {len(slugs)}"))
         for slug in slugs:
             try:
-                deal, parties = deal_rows(self.app.deal_events(slug))
+                deal, parties = deal_rows(self.validated_events(slug))
             except CipherError as error:
                 return [("", f"read models not checked: {error}")]
             except Exception as error:  # noqa: BLE001 - a verify reports, it does not stop
@@ -156,14 +168,35 @@ class Reader:
                 found.append((slug, "party_index rows differ from the events"))
         return found
 
-    def deal_events(self, slug: str) -> list[DomainEvent]:
-        """Every event of the deal, in record order."""
-        return self.app.deal_events(slug)
+    def deal_events(self, slug: str) -> list[StoredRecord]:
+        """Every event of the deal, in record order, as light records; refuses an unknown deal."""
+        records = self._records(deal_id(slug))
+        if not records:
+            raise DealNotFoundError(f"unknown deal {slug!r}")
+        return records
+
+    def validated_events(self, slug: str) -> list[Any]:
+        """Every event of the deal as the write side's models, each validated (and upcast) again."""
+        to_domain_event = self.app.mapper.to_domain_event
+        events = [to_domain_event(stored) for stored in self.app.recorder.select_events(deal_id(slug))]
+        if not events:
+            raise DealNotFoundError(f"unknown deal {slug!r}")
+        return events
 
     def deal_of_event(self, event_id: UUID) -> str | None:
         """The deal an event id belongs to, if the ledger has it."""
         rows = self.index.select("SELECT deal FROM {event_index} WHERE event_id = ?", (str(event_id),))
         return rows[0]["deal"] if rows else None
+
+    def deals_of_events(self, event_ids: list[UUID]) -> dict[UUID, str]:
+        """The deal of each of these event ids that the ledger has (one query per 500 ids)."""
+        found: dict[UUID, str] = {}
+        for start in range(0, len(event_ids), 500):
+            part = [str(event_id) for event_id in event_ids[start : start + 500]]
+            marks = ", ".join("?" for _ in part)
+            rows = self.index.select(f"SELECT event_id, deal FROM {{event_index}} WHERE event_id IN ({marks})", part)
+            found.update((UUID(row["event_id"]), row["deal"]) for row in rows)
+        return found
 
     def find_event(self, given: str) -> tuple[UUID, str]:
         """The full id and deal of the event whose id is, or starts with, `given`."""
@@ -205,8 +238,3 @@ class Reader:
                 row[column] = self.sealer.open(row[column])
         return rows
 
-
-def _kind(state: dict[str, Any]) -> str:
-    from eventsourcing.utils import resolve_topic
-
-    return resolve_topic(state["__topic__"]).kind
