@@ -44,10 +44,12 @@ import re
 import reprlib
 from dataclasses import dataclass
 from decimal import Decimal, DecimalException
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
+from events.base import check_plain_text
 from events.figures import BOUNDS, Figure, FigureError, Qualifier
 from events.numerals import NUMERAL_CHARS, SCALE_WORDS, NumeralError, chinese_numeral, fold, scaled
 
@@ -137,8 +139,7 @@ class Amount:
     more: str | None = None  # "多" or "余" after the number
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     kind: str  # "amount", "qualifier", "currency", "unknown" or a key of WORDS
     text: str
     value: Any = None
@@ -163,8 +164,21 @@ def _word_pattern(word: str) -> str:
     return re.escape(word) + (r"(?![a-z])" if word[-1].isascii() and word[-1].isalpha() else "")
 
 
+def _first_key(char: str) -> str:
+    """What a word's first character is looked up by: ASCII letters match in any case."""
+    return char.lower() if char.isascii() else char
+
+
+def _words_by_first_character() -> dict[str, re.Pattern[str]]:
+    """One pattern per first character, longest words first: a word starts where its first character is."""
+    groups: dict[str, list[str]] = {}
+    for word in sorted(VOCABULARY, key=len, reverse=True):
+        groups.setdefault(_first_key(word[0]), []).append(word)
+    return {first: re.compile("|".join(map(_word_pattern, words)), re.I | re.A) for first, words in groups.items()}
+
+
 VOCABULARY = _vocabulary()
-WORD = re.compile("|".join(map(_word_pattern, sorted(VOCABULARY, key=len, reverse=True))), re.I | re.A)
+WORDS_AT = _words_by_first_character()
 AMOUNT = re.compile(
     rf"(?:(?P<arabic>[0-9]{{1,3}}(?:,[0-9]{{3}})+(?![0-9])(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?)|(?P<chinese>[{NUMERAL_CHARS}]+))"
     r"(?: ?(?P<more>[多余]))?"
@@ -237,7 +251,8 @@ def _tokens(phrase: str) -> list[Token]:
         if text[at] == " ":
             at += 1
             continue
-        if (match := WORD.match(text, at)) and match.group().lower() in VOCABULARY:
+        word = WORDS_AT.get(_first_key(text[at]))
+        if word and (match := word.match(text, at)) and match.group().lower() in VOCABULARY:
             kind, value = VOCABULARY[match.group().lower()]
             tokens.append(Token(kind, match.group(), value))
         elif match := AMOUNT.match(text, at):
@@ -358,14 +373,34 @@ def _currency(phrase: str, tokens: list[Token], default: str | None) -> str:
         raise _refused(phrase, "'¥' may be CNY or JPY: write the ISO code")
     if default is None:
         raise _refused(phrase, "no currency (write one, or give a default currency)")
+    problem = _currency_problem(default)
+    if problem:
+        raise _refused(phrase, problem)
     return default
 
 
-def _figure(phrase: str, currency: str, qualifier: Qualifier, low: Decimal | None, high: Decimal | None) -> Figure:
+@lru_cache(maxsize=64)
+def _currency_problem(code: str) -> str | None:
+    """Why a default currency is not one a `Figure` takes, or None."""
     try:
-        return Figure(currency=currency, qualifier=qualifier, low=low, high=high, text=phrase)
+        Figure(currency=code, qualifier=Q.AT_LEAST, low=0)
     except ValidationError as error:
-        raise _refused(phrase, _one_line(error)) from None
+        return _one_line(error)
+    return None
+
+
+def _figure(phrase: str, currency: str, qualifier: Qualifier, low: Decimal | None, high: Decimal | None) -> Figure:
+    """The figure read, built without a second validation pass: the reading
+    guarantees what `Figure` checks of its amounts (finite, not negative, the
+    bounds its qualifier takes, a range's low below its high) and of its
+    currency (a known one, or a default checked by `_currency`); the text is
+    checked here.
+    """
+    try:
+        check_plain_text(phrase)
+    except ValueError as error:
+        raise _refused(phrase, str(error)) from None
+    return Figure.model_construct(currency=currency, qualifier=qualifier, low=low, high=high, text=phrase)
 
 
 def _amount_problem(value: Any) -> str | None:
