@@ -41,9 +41,8 @@ class Deal:
 
     @property
     def closed_on(self) -> date | None:
-        """The earliest reported close that has not been retracted."""
-        days = [day for event_id, day in self.closings.items() if event_id not in self.retracted]
-        return min(days, default=None)
+        """The earliest reported close that has not been retracted (`closings` holds only those)."""
+        return min(self.closings.values(), default=None)
 
 
 @singledispatch
@@ -64,6 +63,7 @@ def _(event: Report, deal: Deal) -> None:
 def _(event: ReportRetracted, deal: Deal) -> None:
     deal.kinds[event.event_id] = event.kind
     deal.retracted.add(event.retracted)
+    deal.closings.pop(event.retracted, None)
 
 
 def project_deal(deal: Deal | None, events: Iterable[DomainEvent]) -> Deal | None:
