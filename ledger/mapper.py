@@ -3,18 +3,26 @@
 Upcasting follows the library's convention: an event class with
 `class_version = N` has static methods `upcast_v1_v2(state)`, ... that bring
 an older stored state up to date before validation.
+
+The read side takes `to_record` instead: the stored JSON as a light record
+(`events.stored`), with no pydantic unless an event is not in today's shape
+(then it goes through `to_domain_event`, upcasters included). pydantic is
+imported only when an event is validated.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent, Transcoder
 from eventsourcing.utils import get_topic, resolve_topic
-from pydantic import BaseModel, ValidationError
 
+from events.stored import StoredRecord, decode, record_of
 from ledger.errors import StorageError
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 class CipherError(StorageError):
@@ -70,7 +78,29 @@ class PydanticMapper(Mapper):
             hint = "" if self.cipher else " (or it is encrypted and LEDGER_CIPHER_KEY is not set)"
             raise CipherError(f"cannot read the stored state of {where}: it is corrupt{hint}") from None
 
+    def to_record(self, stored_event: StoredEvent) -> StoredRecord:
+        """The stored event as a light record: decrypted and decoded, validated only if not in today's shape."""
+        s = stored_event
+        return self.record(s.originator_id, s.originator_version, s.topic, s.state)
+
+    def record(self, originator_id: Any, version: int, topic: str, stored_state: bytes) -> StoredRecord:
+        """`to_record` for the parts of a stored event, as a plain query returns them."""
+        state = None
+        if not self.cipher and not self.compressor:
+            try:
+                state = self.transcoder.decode(stored_state)
+            except Exception:  # noqa: BLE001 - decode_state below names the event
+                pass
+        if state is None:
+            state = self.decode_state(stored_state, f"event {originator_id} version {version}")
+        record = decode(state, topic, originator_id, version)
+        if record is None:
+            record = record_of(self.to_domain_event(StoredEvent(originator_id, version, topic, stored_state)))
+        return record
+
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        from pydantic import ValidationError
+
         cls = resolve_topic(stored_event.topic)
         where = f"event {stored_event.originator_id} version {stored_event.originator_version}"
         event_state = self.decode_state(stored_event.state, where)
