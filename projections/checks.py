@@ -20,11 +20,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from events.figures import Figure, Qualifier, format_amount, format_figure
-from events.reports import Report
+from events.amounts import Qualifier, format_amount, format_figure
 from projections.records import in_reported_order
 
 if TYPE_CHECKING:
+    from events.figures import Figure
+    from events.reports import Report
     from projections.state import Current
 
 #: Qualifiers whose bounds a close can break.
@@ -117,7 +118,6 @@ def close_outside_range(standing: Sequence[Report]) -> list[DealWarning]:
         if close.kind != "round-closed":
             continue
         for earlier in ordered[:position]:
-            assert isinstance(earlier, Report) and isinstance(close, Report)
             for name, figure in close.figures.items():
                 bound = earlier.figures.get(name)
                 where = outside(figure, bound) if bound is not None else None
@@ -139,10 +139,8 @@ def reported_after_close(standing: Sequence[Report]) -> list[DealWarning]:
     if not closes:
         return []
     close = closes[0]
-    assert isinstance(close, Report)
     found = []
     for report in ordered:
-        assert isinstance(report, Report)
         if report.reported_day > close.reported_day:
             message = (
                 f"{report.kind} report of {report.reported_day} ({report.source.name}) is dated after "

@@ -17,9 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-from events.reports import DomainEvent, reported_day
 from projections.records import reported_day_of
+
+if TYPE_CHECKING:
+    from events.reports import DomainEvent
 
 
 def visible(
@@ -41,7 +44,7 @@ def visible(
     """
     if known_at is not None and known_at.tzinfo is None:
         raise ValueError("known_at must carry a timezone, e.g. 2026-02-01T12:00Z")
-    day = reported_day(as_of) if as_of is not None else None
+    day = (as_of.date() if isinstance(as_of, datetime) else as_of) if as_of is not None else None
     kept = []
     for event in events:
         if known_at is not None and event.timestamp > known_at:

@@ -18,14 +18,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-from events.figures import Figure
-from events.reports import DomainEvent
 from projections.clocks import visible
 from projections.records import deal_of, figure_sort_key
 from projections.state import Current, DealState, deal_state
 from projections.timeline import Change, Point, compare, label, timelines
+
+if TYPE_CHECKING:
+    from events.figures import Figure
+    from events.reports import DomainEvent
 
 APPEARED = "first report"
 VANISHED = "no longer reported"

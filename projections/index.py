@@ -95,14 +95,19 @@ class IndexWriter:
         events: list[tuple[Any, ...]],
         tracking: Tracking | None = None,
     ) -> None:
-        """Replaces the rows of the given deals, adds event rows, and moves tracking on."""
+        """Replaces the rows of the given deals, adds event rows, and moves tracking on.
+
+        Each kind of statement runs once for all the rows given (executemany).
+        """
         c, sql, insert = self.c, self.index.sql, self.index._insert
-        for deal, row in deals.items():
-            c.execute(sql("DELETE FROM {deal_index} WHERE deal = ?"), (deal,))
-            c.execute(sql("DELETE FROM {party_index} WHERE deal = ?"), (deal,))
-            c.execute(insert("deal_index", DEAL_COLUMNS, ""), row)
-            if parties.get(deal):
-                c.executemany(insert("party_index", PARTY_COLUMNS, ""), parties[deal])
+        if deals:
+            keys = [(deal,) for deal in deals]
+            c.executemany(sql("DELETE FROM {deal_index} WHERE deal = ?"), keys)
+            c.executemany(sql("DELETE FROM {party_index} WHERE deal = ?"), keys)
+            c.executemany(insert("deal_index", DEAL_COLUMNS, ""), list(deals.values()))
+            rows = [row for deal in deals for row in parties.get(deal, ())]
+            if rows:
+                c.executemany(insert("party_index", PARTY_COLUMNS, ""), rows)
         if events:
             c.executemany(insert("event_index", EVENT_COLUMNS, "ON CONFLICT (event_id) DO NOTHING"), events)
         if tracking:

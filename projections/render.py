@@ -10,14 +10,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from events.figures import json_number
-from events.reports import DomainEvent, event_json
-from projections.compare import Blame, Diff
+from events.amounts import json_number
+from events.stored import StoredRecord, record_json
 from projections.records import in_reported_order, retractions
 from projections.state import CURRENT_VALUE_RULE, STATUS_RULE, Current, DealState
-from projections.timeline import Change, Point, Timeline
+
+if TYPE_CHECKING:
+    from events.reports import DomainEvent
+    from projections.compare import Blame, Diff
+    from projections.timeline import Change, Point, Timeline
+
+
+def event_json(event: DomainEvent | StoredRecord) -> dict[str, Any]:
+    """The JSON form of an event or of its record (`events.reports.event_json`)."""
+    if isinstance(event, StoredRecord):
+        return record_json(event)
+    from events.reports import event_json as validated_json
+
+    return validated_json(event)
 
 
 def change_json(change: Change | None) -> dict[str, Any] | None:

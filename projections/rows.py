@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from events.reports import DomainEvent, Report
+from projections.records import reports_of, retractions
 from projections.state import deal_state
-from projections.timeline import timelines
+from projections.timeline import current_row, subjects
+
+if TYPE_CHECKING:
+    from events.reports import DomainEvent
 
 HEADLINE = ("size", "target", "valuation")
 
 
 def deal_rows(events: Sequence[DomainEvent]) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
     """The deal's `deal_index` row and its `party_index` rows."""
-    state = deal_state(events)
+    withdrawn = retractions(events)
+    found = subjects(events, withdrawn)
+    state = deal_state(events, found=found)
     headline = {
         name: state.figures[name].value.to_json()  # type: ignore[union-attr]
         for name in HEADLINE
@@ -36,34 +41,26 @@ def deal_rows(events: Sequence[DomainEvent]) -> tuple[tuple[Any, ...], list[tupl
     )
     names = {
         party.id: party.name
-        for event in events
-        if isinstance(event, Report)
-        for commitment in event.commitments
+        for report in reports_of(events)
+        for commitment in report.commitments
         for party in commitment.parties
     }
     party_rows = []
-    for line in timelines(events):
-        if line.party is None:
+    for subject in found:
+        if subject.party is None:
             continue
-        current = line.current
-        for point in line.points:
-            amount = orjson.dumps(point.value.to_json()).decode() if point.value else None
-            for member in line.party.split("+"):
+        current = current_row(subject.rows, withdrawn)
+        members = [(member, names.get(member, member)) for member in subject.party.split("+")]
+        for row in subject.rows:
+            report, value = row
+            amount = orjson.dumps(value.to_json()).decode() if value else None
+            event_id, reported, recorded = str(report.event_id), report.reported_day.isoformat(), report.timestamp.isoformat()
+            retracted, is_current = int(report.event_id in withdrawn), int(row is current)
+            for member, name in members:
                 party_rows.append(
-                    (
-                        member,
-                        state.deal,
-                        line.party,
-                        names.get(member, member),
-                        str(point.event_id),
-                        point.reported.isoformat(),
-                        point.recorded.isoformat(),
-                        point.source,
-                        amount,
-                        int(point.retracted),
-                        int(point is current),
-                    )
-                )
+                    (member, state.deal, subject.party, name, event_id, reported, recorded, report.source.name,
+                     amount, retracted, is_current)
+                )  # fmt: skip
     return deal_row, party_rows
 
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-from events.figures import Figure
-from events.reports import DomainEvent, Report
 from projections.checks import DealWarning, find_warnings
 from projections.records import deal_of, in_reported_order, reports_of, retractions
-from projections.timeline import Point, Timeline, label, timelines
+from projections.timeline import Subject, current_row, label, subjects
+
+if TYPE_CHECKING:
+    from events.figures import Figure
+    from events.reports import DomainEvent, Report
 
 CURRENT_VALUE_RULE = (
     "The current value of a figure or commitment is the one in the latest-reported "
@@ -81,31 +84,41 @@ class DealState:
     warnings: tuple[DealWarning, ...]
 
 
-def deal_state(events: Sequence[DomainEvent], *, deal: str | None = None) -> DealState:
+def deal_state(
+    events: Sequence[DomainEvent], *, deal: str | None = None, found: list[Subject] | None = None
+) -> DealState:
     """Folds a deal's events (in record order) into its current state.
 
     `deal` names the deal when `events` may be empty (e.g. a day before the
-    first report). Raises ValueError when the events belong to several deals.
+    first report); `found` is `timeline.subjects(events)` when the caller has
+    it already. Raises ValueError when the events belong to several deals.
     """
     slug = deal_of(events, deal)
     withdrawn = retractions(events)
     every = reports_of(events)
     standing = [r for r in every if r.event_id not in withdrawn]
-    currents = _currents(timelines(events))
-    figures = {line.figure: _current(line, point) for line, point in currents if line.figure}
-    commitments = {line.party: _current(line, point) for line, point in currents if line.party}
+    figures: dict[str, Current] = {}
+    commitments: dict[str, Current] = {}
+    for subject in subjects(events, withdrawn) if found is None else found:
+        row = current_row(subject.rows, withdrawn)
+        if row is not None:
+            current = _current(subject, *row)
+            if subject.figure:
+                figures[subject.figure] = current
+            else:
+                commitments[subject.party] = current  # type: ignore[index]
     days = [r.reported_day for r in standing]
     return DealState(
         deal=slug,
         status=status_of(standing),
         first_reported=min(days, default=None),
         last_reported=max(days, default=None),
-        figures=figures,  # type: ignore[arg-type]
-        commitments=commitments,  # type: ignore[arg-type]
+        figures=figures,
+        commitments=commitments,
         sources=len({r.source.name for r in standing}),
         reports=len(every),
         retracted=sum(1 for r in every if r.event_id in withdrawn),
-        warnings=tuple(find_warnings(figures, commitments, standing)),  # type: ignore[arg-type]
+        warnings=tuple(find_warnings(figures, commitments, standing)),
     )
 
 
@@ -120,18 +133,14 @@ def status_of(standing: Sequence[Report]) -> str | None:
     return max(stages, key=STAGE_RANK.__getitem__, default=None)
 
 
-def _currents(lines: list[Timeline]) -> list[tuple[Timeline, Point]]:
-    return [(line, line.current) for line in lines if line.current is not None]  # type: ignore[misc]
-
-
-def _current(line: Timeline, point: Point) -> Current:
+def _current(subject: Subject, report: Report, value: Figure | None) -> Current:
     return Current(
-        figure=line.figure,
-        party=line.party,
-        parties=line.parties,
-        value=point.value,
-        event_id=point.event_id,
-        reported=point.reported,
-        recorded=point.recorded,
-        source=point.source,
+        figure=subject.figure,
+        party=subject.party,
+        parties=subject.parties,
+        value=value,
+        event_id=report.event_id,
+        reported=report.reported_day,
+        recorded=report.timestamp,
+        source=report.source.name,
     )

@@ -33,15 +33,19 @@ None when `absolute` is None or the before amount is 0.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
-from events.figures import Figure, Qualifier
-from events.reports import DomainEvent, Party, Report
+from events.amounts import Qualifier
 from projections.records import figure_sort_key, in_reported_order, reports_of, retractions
+
+if TYPE_CHECKING:
+    from events.figures import Figure
+    from events.reports import DomainEvent, Report
 
 DIRECTIONS = (
     "first report",
@@ -190,6 +194,49 @@ def _same_qualifier(before: Figure, after: Figure) -> str:
     return "bound raised" if up else "bound lowered"
 
 
+class Subject(NamedTuple):
+    """A figure or party key and every report that gave it, in reported order: the points before changes.
+
+    `rows` are (report, value) pairs; `parties` as in `Timeline`.
+    """
+
+    figure: str | None
+    party: str | None
+    parties: tuple[str, ...] | None
+    rows: list[tuple[Report, Figure | None]]
+
+
+def subjects(events: Sequence[DomainEvent], withdrawn: Mapping[UUID, Any] | None = None) -> list[Subject]:
+    """The figures and party keys of `timelines`, in its order, without computing changes.
+
+    `withdrawn` is `retractions(events)` when the caller has it already.
+    """
+    if withdrawn is None:
+        withdrawn = retractions(events)
+    figures: dict[str, list[tuple[Report, Figure | None]]] = {}
+    parties: dict[str, list[tuple[Report, Figure | None, Any]]] = {}
+    for report in in_reported_order(reports_of(events)):
+        for name, figure in report.figures.items():
+            figures.setdefault(name, []).append((report, figure))
+        for commitment in report.commitments:
+            parties.setdefault(commitment.key, []).append((report, commitment.amount, commitment.parties))
+    result = [Subject(name, None, None, figures[name]) for name in sorted(figures, key=figure_sort_key)]
+    for key in sorted(parties):
+        rows = parties[key]
+        standing = [row for row in rows if row[0].event_id not in withdrawn] or rows
+        names = tuple(party.name for party in standing[-1][2])
+        result.append(Subject(None, key, names, [(r, f) for r, f, _ in rows]))
+    return result
+
+
+def current_row(rows: list[tuple[Report, Figure | None]], withdrawn: Mapping[UUID, Any]) -> tuple[Report, Figure | None] | None:
+    """The row of the current value (as `Timeline.current`): the latest reported non-retracted one."""
+    for row in reversed(rows):
+        if row[0].event_id not in withdrawn:
+            return row
+    return None
+
+
 def timelines(events: Sequence[DomainEvent]) -> list[Timeline]:
     """One timeline per deal-level figure and per party key, points in reported order.
 
@@ -197,27 +244,13 @@ def timelines(events: Sequence[DomainEvent]) -> list[Timeline]:
     keys A-Z.
     """
     withdrawn = retractions(events)
-    figures: dict[str, list[tuple[Report, Figure | None]]] = {}
-    parties: dict[str, list[tuple[Report, Figure | None, tuple[Party, ...]]]] = {}
-    for report in in_reported_order(reports_of(events)):
-        assert isinstance(report, Report)
-        for name, figure in report.figures.items():
-            figures.setdefault(name, []).append((report, figure))
-        for commitment in report.commitments:
-            parties.setdefault(commitment.key, []).append((report, commitment.amount, commitment.parties))
-    result = [
-        Timeline(name, None, None, _points([(r, f) for r, f in figures[name]], withdrawn))
-        for name in sorted(figures, key=figure_sort_key)
+    return [
+        Timeline(subject.figure, subject.party, subject.parties, _points(subject.rows, withdrawn))
+        for subject in subjects(events, withdrawn)
     ]
-    for key in sorted(parties):
-        rows = parties[key]
-        standing = [row for row in rows if row[0].event_id not in withdrawn] or rows
-        names = tuple(party.name for party in standing[-1][2])
-        result.append(Timeline(None, key, names, _points([(r, f) for r, f, _ in rows], withdrawn)))
-    return result
 
 
-def _points(rows: list[tuple[Report, Figure | None]], withdrawn: dict[UUID, object]) -> tuple[Point, ...]:
+def _points(rows: list[tuple[Report, Figure | None]], withdrawn: Mapping[UUID, Any]) -> tuple[Point, ...]:
     points: list[Point] = []
     previous: Figure | None = None
     have_previous = False
