@@ -110,15 +110,19 @@ class Session:
 
     @cached_property
     def app(self) -> Any:
+        from ledger.application import DealLedger
+
+        return self._open(DealLedger)
+
+    def _open(self, opener: Any) -> Any:
         from eventsourcing.persistence import PersistenceError
 
-        from ledger.application import DealLedger
         from ledger.errors import StorageError
 
         settings = self.location.settings()
         for attempt in range(3):
             try:
-                return DealLedger(env=settings)
+                return opener(env=settings)
             except PersistenceError as error:
                 # Two first users creating the tables at once: one loses the race; the tables now exist.
                 if attempt < 2 and "already exists" in str(error):
@@ -127,12 +131,21 @@ class Session:
                 raise StorageError(f"cannot open the ledger at {self.location.display}: {first}") from None
 
     @cached_property
+    def store(self) -> Any:
+        """The ledger opened for reading only (no write side, no pydantic), or the application if open."""
+        if "app" in self.__dict__:
+            return self.app
+        from ledger.reading import LedgerStore
+
+        return self._open(LedgerStore)
+
+    @cached_property
     def reader(self) -> Any:
         """The read side, caught up with every event recorded so far."""
         from ledger.output import progress
         from projections.catchup import Reader
 
-        reader = Reader(self.app)
+        reader = Reader(self.store)
         behind = reader.behind()
         if behind < 5000:  # well under a second: no bar
             reader.catch_up()

@@ -40,7 +40,7 @@ def events_on_clocks(session: Session, deal: str, as_of: str | None, known_at: s
 
 
 def _check_slug(deal: str) -> None:
-    from events.base import check_slug
+    from events.text import check_slug
 
     try:
         check_slug(deal)
@@ -239,7 +239,7 @@ def party(session: Session, party: str, as_json: bool) -> None:
 
         emit_json({"party": party, "commitments": rows})
         return
-    from events.figures import Figure
+    from events.stored import figure_from_json
     from ledger.output import table
     from ledger.render import amount, short
 
@@ -253,7 +253,7 @@ def party(session: Session, party: str, as_json: bool) -> None:
                 r["deal"],
                 r["commitment"] if "+" in r["commitment"] else "",
                 r["reported"],
-                amount(Figure.model_validate(r["amount"]) if r["amount"] else None),
+                amount(figure_from_json(r["amount"]) if r["amount"] else None),
                 r["source"],
                 short(r["event_id"]),
                 "retracted" if r["retracted"] else "current" if r["current"] else "superseded",
@@ -286,13 +286,13 @@ def deals(session: Session, status: str | None, as_json: bool) -> None:
 
         emit_json(rows)
         return
-    from events.figures import Figure
+    from events.stored import figure_from_json
     from ledger.output import table
     from ledger.render import amount
 
     def figure(row: dict, name: str) -> str:
         value = row["headline"].get(name)
-        return amount(Figure.model_validate(value)) if value else ""
+        return amount(figure_from_json(value)) if value else ""
 
     table(
         ("deal", "status", "first reported", "last reported", "reports", "size", "valuation", "warnings"),

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from events.figures import Figure, format_figure
-from events.reports import DomainEvent, Report, ReportRetracted
+from events.amounts import FigureMethods, format_figure
+from events.stored import RETRACTION
 from ledger.output import heading, table
+
+if TYPE_CHECKING:
+    from events.reports import DomainEvent
 
 
 def parse_day(value: str, option: str) -> date:
@@ -34,7 +37,7 @@ def parse_moment(value: str, option: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def amount(figure: Figure | None) -> str:
+def amount(figure: FigureMethods | None) -> str:
     """'≤ $30B', or 'no amount given' for a party named without one."""
     return format_figure(figure) if figure else "no amount given"
 
@@ -45,10 +48,9 @@ def short(event_id: Any) -> str:
 
 
 def summary(event: DomainEvent) -> str:
-    """What an event reported, on one line."""
-    if isinstance(event, ReportRetracted):
-        return f"retracts {short(event.retracted)}: {event.reason}"
-    assert isinstance(event, Report)
+    """What an event reported, on one line (a validated event or its stored record)."""
+    if event.kind == RETRACTION:
+        return f"retracts {short(event.retracted)}: {event.reason}"  # type: ignore[attr-defined]
     parts = [f"{name} {amount(figure)}" for name, figure in event.figures.items()]
     parts += [f"{c.display} {amount(c.amount)}" for c in event.commitments]
     return "; ".join(parts)
@@ -57,7 +59,7 @@ def summary(event: DomainEvent) -> str:
 def print_event(event: DomainEvent) -> None:
     """One event as a two-column table (used by `append --dry-run`)."""
     rows: list[tuple[str, str]] = [("deal", event.deal), ("kind", event.kind)]
-    if isinstance(event, Report):
+    if event.kind != RETRACTION:
         rows += [("reported", event.reported.isoformat()), ("source", event.source.name)]
         rows += [(f"figure {name}", f"{amount(f)}  ({f.qualifier.value}, {f.text or ''})") for name, f in event.figures.items()]
         rows += [(f"party {c.key}", amount(c.amount)) for c in event.commitments]
@@ -95,7 +97,7 @@ def change_text(change: Any) -> str:
 
 
 def _compact(value: Any) -> str:
-    from events.figures import _scaled
+    from events.amounts import _scaled
 
     return _scaled(value)
 

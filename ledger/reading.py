@@ -1,0 +1,56 @@
+"""The ledger opened for reading: the library's factory, recorder and mapper, no write side.
+
+Read commands need no aggregate, repository or decisions, so they open the
+store through the library's own factory with the same settings as
+`ledger.application.DealLedger` (a test holds the two together) and never
+import the write side's pydantic models.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from typing import Any
+
+#: The application name: tracking records and PostgreSQL table names use it.
+NAME = "DealLedger"
+#: What `DealLedger.env` sets that reading depends on.
+ENV = {
+    "TRANSCODER_TOPIC": "ledger.mapper:OrjsonTranscoder",
+    "MAPPER_TOPIC": "ledger.mapper:PydanticMapper",
+}
+#: How often opening is tried when other processes create the tables at the same time.
+OPEN_RETRIES = 8
+#: SQLSTATEs of concurrent DDL (as `ledger.application.DDL_RACES`).
+DDL_RACES = {"XX000", "23505", "42P07", "42710"}
+
+
+class LedgerStore:
+    """What the read side uses of an application: `name`, `env`, `factory`, `mapper`, `recorder`."""
+
+    name = NAME
+
+    def __init__(self, env: dict[str, str]):
+        from eventsourcing.persistence import InfrastructureFactory
+        from eventsourcing.utils import Environment
+
+        self.env = Environment(NAME, {**ENV, **os.environ, **env})
+        self.factory: Any = InfrastructureFactory.construct(self.env)
+        self.mapper: Any = self.factory.mapper(transcoder=self.factory.transcoder())
+        self.recorder: Any = self._recorder()
+
+    def _recorder(self) -> Any:
+        from eventsourcing.persistence import PersistenceError
+
+        for attempt in range(1, OPEN_RETRIES + 1):
+            try:
+                return self.factory.application_recorder()
+            except PersistenceError as error:
+                if attempt == OPEN_RETRIES or getattr(error.__cause__, "sqlstate", None) not in DDL_RACES:
+                    raise
+                time.sleep(random.uniform(0.05, 0.2) * attempt)
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self.factory.close()
