@@ -11,10 +11,18 @@ its memory stays flat however long the file is.
 `ImportKeys.adopt(deal)` moves a deal's per-event state there and gives the
 deal views (`Kinds`, `Retracted`, `Contents`) with the same few operations
 the rules use on its dicts and sets. `flush()` writes a batch's new keys.
+
+The file (in a private temporary directory) names no deal and holds no
+content hash as such: deals are numbers known only to the import's process,
+content hashes are re-hashed with a key that dies with it. An encrypted
+ledger's import leaves nothing readable behind even if the file is not
+deleted (a crash, a kill -9).
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import sqlite3
 import tempfile
 from dataclasses import replace
@@ -25,9 +33,9 @@ from uuid import UUID
 from ledger import domain
 
 SCHEMA = (
-    "CREATE TABLE ids (event_id BLOB PRIMARY KEY, deal TEXT NOT NULL, kind TEXT NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE ids (event_id BLOB PRIMARY KEY, deal INTEGER NOT NULL, kind TEXT NOT NULL) WITHOUT ROWID",
     "CREATE TABLE retracted (event_id BLOB PRIMARY KEY) WITHOUT ROWID",
-    "CREATE TABLE contents (deal TEXT NOT NULL, hash TEXT NOT NULL, event_id BLOB NOT NULL, "
+    "CREATE TABLE contents (deal INTEGER NOT NULL, hash BLOB NOT NULL, event_id BLOB NOT NULL, "
     "PRIMARY KEY (deal, hash)) WITHOUT ROWID",
 )
 
@@ -48,6 +56,21 @@ class ImportKeys:
         self.contents: dict[tuple[str, str], UUID] = {}
         # What the scratch file says of this batch's event ids, asked at once (`prefetch`).
         self.known: dict[UUID, tuple[str, str] | None] = {}
+        self.numbers: dict[str, int] = {}  # deal slug -> its number in the file
+        self.slugs: list[str] = []
+        self.key = os.urandom(32)
+
+    def number(self, deal: str) -> int:
+        """The deal's number in the file."""
+        found = self.numbers.get(deal)
+        if found is None:
+            found = self.numbers[deal] = len(self.slugs)
+            self.slugs.append(deal)
+        return found
+
+    def sealed(self, digest: str) -> bytes:
+        """A content hash as the file keeps it."""
+        return hashlib.blake2b(digest.encode(), key=self.key, digest_size=16).digest()
 
     def prefetch(self, event_ids: list[UUID]) -> None:
         """Reads what is known of a batch's event ids in a few queries instead of one per line."""
@@ -55,8 +78,9 @@ class ImportKeys:
         for start in range(0, len(event_ids), 500):
             part = [event_id.bytes for event_id in event_ids[start : start + 500]]
             marks = ", ".join("?" for _ in part)
-            for raw, deal, kind in self.db.execute(f"SELECT event_id, deal, kind FROM ids WHERE event_id IN ({marks})", part):
-                self.known[UUID(bytes=raw)] = (deal, kind)
+            rows = self.db.execute(f"SELECT event_id, deal, kind FROM ids WHERE event_id IN ({marks})", part)
+            for raw, deal, kind in rows:
+                self.known[UUID(bytes=raw)] = (self.slugs[deal], kind)
 
     def owner(self, event_id: UUID) -> tuple[str, str] | None:
         """(deal, kind) of an event the import knows of."""
@@ -65,7 +89,7 @@ class ImportKeys:
             if event_id in self.known:
                 return self.known[event_id]
             row = self.db.execute("SELECT deal, kind FROM ids WHERE event_id = ?", (event_id.bytes,)).fetchone()
-            found = row and (row[0], row[1])
+            found = row and (self.slugs[row[0]], row[1])
         return found
 
     def is_retracted(self, event_id: UUID) -> bool:
@@ -76,7 +100,9 @@ class ImportKeys:
     def content(self, deal: str, digest: str) -> UUID | None:
         found = self.contents.get((deal, digest))
         if found is None:
-            row = self.db.execute("SELECT event_id FROM contents WHERE deal = ? AND hash = ?", (deal, digest)).fetchone()
+            row = self.db.execute(
+                "SELECT event_id FROM contents WHERE deal = ? AND hash = ?", (self.number(deal), self.sealed(digest))
+            ).fetchone()
             found = row and UUID(bytes=row[0])
         return found
 
@@ -95,12 +121,12 @@ class ImportKeys:
         with self.db:
             self.db.executemany(
                 "INSERT OR REPLACE INTO ids VALUES (?, ?, ?)",
-                [(event_id.bytes, deal, kind) for event_id, (deal, kind) in self.ids.items()],
+                [(event_id.bytes, self.number(deal), kind) for event_id, (deal, kind) in self.ids.items()],
             )
             self.db.executemany("INSERT OR IGNORE INTO retracted VALUES (?)", [(i.bytes,) for i in self.retracted])
             self.db.executemany(
                 "INSERT OR IGNORE INTO contents VALUES (?, ?, ?)",
-                [(deal, digest, event_id.bytes) for (deal, digest), event_id in self.contents.items()],
+                [(self.number(deal), self.sealed(digest), event_id.bytes) for (deal, digest), event_id in self.contents.items()],
             )
         self.ids.clear()
         self.retracted.clear()

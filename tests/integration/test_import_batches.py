@@ -130,3 +130,23 @@ def test_a_report_dated_after_the_close_in_an_earlier_batch_is_flagged(backend):
     done = run_import(app, lines)
 
     assert done.flags == [("line 3", "reported after the deal closed on 2026-01-10")]
+
+
+def test_the_import_leaves_no_scratch_file_behind(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    lines = tmp_path / "lines.jsonl"
+    lines.write_text("\n".join(__import__("json").dumps(report(d, "$1B")) for d in ("a", "b")) + "\n")
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    done = subprocess.run(
+        [sys.executable, "-m", "ledger", "--db", str(tmp_path / "l.db"), "import", str(lines)],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    assert "imported 2 events" in done.stdout
+    assert list(scratch.iterdir()) == []
