@@ -3,23 +3,23 @@
 Every stored event was validated by the models of `events.reports` when it was
 written, and the hash chain guards its bytes since, so reading it back needs
 no second validation: `decode` turns the stored JSON straight into slotted
-records with the same attributes the folds use (`kind`, `event_id`,
-`reported_day`, `figures`, `commitments`, ...).
+records with the attributes the folds use (`kind`, `event_id`, `reported_day`,
+`figures`, `commitments`, ...). Event ids are kept as their canonical text
+(what every output prints), amounts become exact Decimals when first used.
 
-`decode` accepts only the exact shape today's models write (every field, in
-their order, nested ones too). Anything else (an older class version, a topic
-it does not know, a field added or removed) gives None, and the caller reads
-that event through pydantic and its upcasters instead, then makes its record
-with `record_of`. Records are read-only by convention.
+`decode` accepts only the exact shape today's models write (every field in
+their order, nested ones too, amounts as the models write them). Anything
+else (an older class version, a topic it does not know, a field added or
+removed) gives None, and the caller reads that event through pydantic and its
+upcasters instead, then makes its record with `record_of`. Records are
+read-only by convention.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
 from events.amounts import FigureMethods, Qualifier
 
@@ -44,88 +44,125 @@ COMMITMENT_FIELDS = ("parties", "amount")
 PARTY_FIELDS = ("id", "name")
 
 _QUALIFIERS = {q.value: q for q in Qualifier}
+_UNREAD: Any = object()
 
 
 class Unexpected(ValueError):
     """Stored JSON that is not in the shape today's models write."""
 
 
-@dataclass(slots=True)
 class StoredFigure(FigureMethods):
-    """A reported amount as stored (see `events.figures.Figure`)."""
+    """A reported amount as stored (see `events.figures.Figure`); `data` is its JSON form."""
 
-    currency: str
-    qualifier: Qualifier
-    low: Decimal | None
-    high: Decimal | None
-    text: str | None
+    __slots__ = ("currency", "qualifier", "text", "data", "_low", "_high")
+
+    def __init__(self, data: dict[str, Any], qualifier: Qualifier):
+        self.data = data
+        self.currency: str = data["currency"]
+        self.qualifier = qualifier
+        self.text: str | None = data["text"]
+        self._low = self._high = _UNREAD
+
+    @property
+    def low(self) -> Decimal | None:  # type: ignore[override]
+        if self._low is _UNREAD:
+            self._low = _amount(self.data["low"])
+        return self._low
+
+    @property
+    def high(self) -> Decimal | None:  # type: ignore[override]
+        if self._high is _UNREAD:
+            self._high = _amount(self.data["high"])
+        return self._high
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form (as `Figure.to_json`): the stored one, already in that exact form."""
+        return dict(self.data)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FigureMethods):
+            return NotImplemented
+        return self.same_claim(other) and self.text == other.text
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"StoredFigure({self.data!r})"
 
 
-@dataclass(slots=True)
 class StoredSource:
     """Who published a report (see `events.reports.Source`); `kind` is its plain value."""
 
-    name: str
-    url: str | None
-    title: str | None
-    language: str | None
-    kind: str
+    __slots__ = ("name", "url", "title", "language", "kind")
+
+    def __init__(self, name: str, url: str | None, title: str | None, language: str | None, kind: str):
+        self.name, self.url, self.title, self.language, self.kind = name, url, title, language, kind
 
 
-@dataclass(slots=True)
 class StoredParty:
     """An investor or company: its slug and its name as reported."""
 
-    id: str
-    name: str
+    __slots__ = ("id", "name")
+
+    def __init__(self, id: str, name: str):  # noqa: A002 - the model's field name
+        self.id, self.name = id, name
 
 
-@dataclass(slots=True)
 class StoredCommitment:
     """What one party, or several together, were reported to put in; `key` as `Commitment.key`."""
 
-    parties: tuple[StoredParty, ...]
-    amount: StoredFigure | None
-    key: str
+    __slots__ = ("parties", "amount", "key")
+
+    def __init__(self, parties: tuple[StoredParty, ...], amount: StoredFigure | None, key: str):
+        self.parties, self.amount, self.key = parties, amount, key
 
     @property
     def display(self) -> str:
         return " + ".join(p.name for p in self.parties)
 
 
-@dataclass(slots=True, eq=False)
 class StoredRecord:
     """What every event has; `state` is its JSON as stored (for `record_json`)."""
 
-    kind: str
-    originator_id: Any
-    originator_version: int
-    timestamp: datetime
-    event_id: UUID
-    deal: str
-    recorded_by: str | None
-    reported: date
-    reported_day: date
-    source: StoredSource | None
-    state: dict[str, Any]
+    __slots__ = (
+        "kind", "originator_id", "originator_version", "timestamp", "event_id", "deal", "recorded_by",
+        "reported", "reported_day", "source", "state",
+    )  # fmt: skip
+
+    def __init__(self, kind: str, originator_id: Any, version: int, state: dict[str, Any]):
+        self.kind = kind
+        self.originator_id = originator_id
+        self.originator_version = version
+        self.state = state
+        moment = datetime.fromisoformat(state["timestamp"])
+        if moment.tzinfo is None:
+            raise Unexpected("a record time without a timezone")
+        self.timestamp: datetime = moment
+        self.event_id: str = state["event_id"]
+        self.deal: str = state["deal"]
+        self.recorded_by: str | None = state["recorded_by"]
+        self.reported, self.reported_day = _reported(state["reported"])
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.kind}, {self.deal}, {self.event_id})"
 
 
-@dataclass(slots=True, eq=False)
 class StoredReport(StoredRecord):
     """A source's report about a deal (see `events.reports.Report`)."""
 
-    quote: str | None
-    note: str | None
+    __slots__ = ("quote", "note", "figures", "commitments")
+
+    source: StoredSource
     figures: dict[str, StoredFigure]
     commitments: tuple[StoredCommitment, ...]
 
 
-@dataclass(slots=True, eq=False)
 class StoredRetraction(StoredRecord):
-    """An earlier report withdrawn (see `events.reports.ReportRetracted`)."""
+    """An earlier report withdrawn (see `events.reports.ReportRetracted`); `retracted` is its id."""
 
-    retracted: UUID
-    reason: str
+    __slots__ = ("retracted", "reason")
+
+    source: StoredSource | None
 
 
 def decode(state: dict[str, Any], topic: str, originator_id: Any, version: int) -> StoredRecord | None:
@@ -165,38 +202,36 @@ def record_json(record: StoredRecord) -> dict[str, Any]:
 
 def figure_from_json(data: dict[str, Any]) -> StoredFigure:
     """A figure from its JSON form (`Figure.to_json()`), as the read models keep it."""
-    return _figure(data, strict=False)
+    return StoredFigure(data, _QUALIFIERS[data["qualifier"]])
 
 
 def _record(state: dict[str, Any], kind: str, originator_id: Any, version: int, *, strict: bool) -> StoredRecord:
-    is_retraction = kind == RETRACTION
-    if strict and tuple(state) != (RETRACTION_FIELDS if is_retraction else REPORT_FIELDS):
+    if kind == RETRACTION:
+        if strict and tuple(state) != RETRACTION_FIELDS:
+            raise Unexpected(kind)
+        retraction = StoredRetraction(kind, originator_id, version, state)
+        source = state["source"]
+        retraction.source = None if source is None else _source(source, strict)
+        retraction.retracted = state["retracted"]
+        retraction.reason = state["reason"]
+        return retraction
+    if strict and tuple(state) != REPORT_FIELDS:
         raise Unexpected(kind)
-    timestamp = datetime.fromisoformat(state["timestamp"])
-    reported, day = _reported(state["reported"])
-    source = state["source"]
-    common = (
-        kind, originator_id, version, _aware(timestamp), UUID(state["event_id"]), state["deal"],
-        state["recorded_by"], reported, day, None if source is None else _source(source, strict), state,
-    )  # fmt: skip
-    if is_retraction:
-        return StoredRetraction(*common, UUID(state["retracted"]), state["reason"])
-    figures = {name: _figure(figure, strict) for name, figure in state["figures"].items()}
-    commitments = tuple(_commitment(c, strict) for c in state["commitments"])
-    return StoredReport(*common, state["quote"], state["note"], figures, commitments)
-
-
-def _aware(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        raise Unexpected("a record time without a timezone")
-    return moment
+    report = StoredReport(kind, originator_id, version, state)
+    report.source = _source(state["source"], strict)
+    report.quote, report.note = state["quote"], state["note"]
+    report.figures = {name: _figure(figure, strict) for name, figure in state["figures"].items()}
+    report.commitments = tuple([_commitment(c, strict) for c in state["commitments"]])
+    return report
 
 
 def _reported(value: str) -> tuple[date, date]:
     if len(value) == 10:
         day = date.fromisoformat(value)
         return day, day
-    moment = _aware(datetime.fromisoformat(value))
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise Unexpected("a reported time without a timezone")
     return moment, moment.date()
 
 
@@ -207,34 +242,34 @@ def _source(data: dict[str, Any], strict: bool) -> StoredSource:
 
 
 def _figure(data: dict[str, Any], strict: bool) -> StoredFigure:
-    if strict and tuple(data) != FIGURE_FIELDS:
+    if strict and (tuple(data) != FIGURE_FIELDS or not (_written(data["low"]) and _written(data["high"]))):
         raise Unexpected("figure")
-    return StoredFigure(
-        data["currency"], _QUALIFIERS[data["qualifier"]], _amount(data["low"]), _amount(data["high"]), data["text"]
-    )
+    return StoredFigure(data, _QUALIFIERS[data["qualifier"]])
+
+
+def _written(value: Any) -> bool:
+    """True for an amount as the models write it (`json_number`): None, an int, or a fractional float."""
+    kind = type(value)
+    return value is None or kind is int or (kind is float and not value.is_integer())
 
 
 def _amount(value: Any) -> Decimal | None:
     """A stored JSON number as the exact Decimal the model reads from it."""
     if value is None:
         return None
-    if type(value) is int:
-        return Decimal(value)
     if type(value) is float:
         return Decimal(repr(value))
-    raise Unexpected(f"an amount of type {type(value).__name__}")
+    return Decimal(value)
 
 
 def _commitment(data: dict[str, Any], strict: bool) -> StoredCommitment:
     if strict and tuple(data) != COMMITMENT_FIELDS:
         raise Unexpected("commitment")
-    parties = tuple(_party(p, strict) for p in data["parties"])
+    parties = []
+    for party in data["parties"]:
+        if strict and tuple(party) != PARTY_FIELDS:
+            raise Unexpected("party")
+        parties.append(StoredParty(party["id"], party["name"]))
     amount = data["amount"]
-    key = "+".join(sorted(p.id for p in parties))
-    return StoredCommitment(parties, None if amount is None else _figure(amount, strict), key)
-
-
-def _party(data: dict[str, Any], strict: bool) -> StoredParty:
-    if strict and tuple(data) != PARTY_FIELDS:
-        raise Unexpected("party")
-    return StoredParty(data["id"], data["name"])
+    key = parties[0].id if len(parties) == 1 else "+".join(sorted([p.id for p in parties]))
+    return StoredCommitment(tuple(parties), None if amount is None else _figure(amount, strict), key)

@@ -5,7 +5,11 @@ read command first pulls the notifications recorded since the tracking
 position and replays the deals they touch: each deal's events are read once,
 as light records (`events.stored`, no pydantic), folded once, and their rows
 written a few hundred deals at a time. The same code rebuilds the read models
-from nothing. Works on both backends.
+from nothing. Works on both backends; on SQLite the events are read as plain
+rows within the catch-up's own transaction (`projections.sources`).
+
+The library is imported only when a `Reader` is made, so a `QuickReader`
+(`projections.quick`) can share the queries without it.
 """
 
 from __future__ import annotations
@@ -16,18 +20,11 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import PersistenceError, Tracking
-
 from events.stored import StoredRecord
 from ledger.errors import DealNotFoundError
-from ledger.mapper import CipherError
 from ledger.streams import deal_id
-from projections.index import DEAL_COLUMNS, SQLiteIndex
-from projections.rows import deal_rows
 from projections.sealing import Sealer
 
-#: Notifications read per query while catching up.
-BATCH = 5000
 #: Deals whose rows are written to the read models at a time.
 DEALS_PER_WRITE = 500
 
@@ -36,6 +33,10 @@ class Reader:
     """The read side of one ledger: its materialised indexes and the deal folds."""
 
     def __init__(self, app: Any):
+        from eventsourcing.persistence import PersistenceError
+
+        from projections.index import SQLiteIndex
+
         self.app = app
         index_class: Any = SQLiteIndex
         if type(app.factory).__module__ == "ledger.pg_stores":
@@ -74,13 +75,18 @@ class Reader:
             return self._catch_up(writer, advance)
 
     def _catch_up(self, writer: Any, advance: Callable[[int], None] | None) -> int:
+        from eventsourcing.persistence import Tracking
+
+        from projections.rows import deal_rows
+
         start = writer.position(self.app.name)
-        streams, last = self._touched(start)
+        source = self._source(writer)
+        streams, last = source.touched(start)
         deals: dict[str, tuple[Any, ...]] = {}
         parties: dict[str, list[tuple[Any, ...]]] = {}
         events: list[tuple[Any, ...]] = []
         for stream in streams:
-            records = self._records(stream)
+            records = source.records(stream)
             if not records:
                 continue
             slug = records[0].deal
@@ -94,22 +100,25 @@ class Reader:
         writer.write(deals, parties, events, Tracking(self.app.name, last) if last > start else None)
         return last - start
 
-    def _touched(self, start: int) -> tuple[dict[Any, None], int]:
-        """The streams with notifications after `start`, in order of first appearance, and the last id."""
-        streams: dict[Any, None] = {}
-        last = start
-        while True:
-            notifications = self.app.recorder.select_notifications(start=last + 1, limit=BATCH)
-            streams.update(dict.fromkeys(n.originator_id for n in notifications))
-            if notifications:
-                last = notifications[-1].id
-            if len(notifications) < BATCH:
-                return streams, last
+    def _source(self, writer: Any) -> Any:
+        """Where a catch-up reads events: plain rows in its own transaction on SQLite, else the recorder."""
+        from projections.sources import RecorderEvents, SQLiteRows
+
+        cursor = writer.plain_cursor()
+        if cursor is not None and getattr(self.app.recorder, "events_table_name", None) == "stored_events":
+            return SQLiteRows(cursor, self.app.mapper.record)
+        return RecorderEvents(self.app.recorder, self.app.mapper)
 
     def _records(self, stream: Any) -> list[StoredRecord]:
         """Every event of one stream, in record order, as light records."""
-        to_record = self.app.mapper.to_record
-        return [to_record(stored) for stored in self.app.recorder.select_events(stream)]
+        from projections.sources import RecorderEvents
+
+        return RecorderEvents(self.app.recorder, self.app.mapper).records(stream)
+
+    def _validated(self, stream: Any) -> list[Any]:
+        """Every event of one stream as the write side's models."""
+        to_domain_event = self.app.mapper.to_domain_event
+        return [to_domain_event(stored) for stored in self.app.recorder.select_events(stream)]
 
     def _sealed(self, deal: tuple[Any, ...], parties: list[tuple[Any, ...]]) -> tuple[Any, Any]:
         if not self.sealer.cipher:
@@ -138,6 +147,10 @@ class Reader:
 
     def mismatches(self) -> list[tuple[str, str]]:
         """(deal, what differs) wherever the read models differ from a fresh fold of the events."""
+        from ledger.mapper import CipherError
+        from projections.index import DEAL_COLUMNS
+        from projections.rows import deal_rows
+
         found = []
         slugs = [r["deal"] for r in self.index.select("SELECT deal FROM {deal_index} ORDER BY deal")]
         indexed_events = self.index.select("SELECT COUNT(*) AS n, COUNT(DISTINCT deal) AS d FROM {event_index}")[0]
@@ -177,8 +190,7 @@ class Reader:
 
     def validated_events(self, slug: str) -> list[Any]:
         """Every event of the deal as the write side's models, each validated (and upcast) again."""
-        to_domain_event = self.app.mapper.to_domain_event
-        events = [to_domain_event(stored) for stored in self.app.recorder.select_events(deal_id(slug))]
+        events = self._validated(deal_id(slug))
         if not events:
             raise DealNotFoundError(f"unknown deal {slug!r}")
         return events

@@ -84,6 +84,15 @@ class IndexWriter:
         self.index = index
         self.c = cursor
 
+    def plain_cursor(self) -> Any:
+        """On SQLite, a cursor in this transaction that fetches plain tuples; None elsewhere."""
+        raw = getattr(self.c, "sqlite_cursor", None)
+        if raw is None:
+            return None
+        cursor = raw.connection.cursor()
+        cursor.row_factory = None
+        return cursor
+
     def position(self, application_name: str) -> int:
         """How far the read models had got, read under the lock."""
         return self.index._max_tracking_id(application_name, self.c) or 0  # type: ignore[attr-defined]

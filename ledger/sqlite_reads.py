@@ -1,0 +1,91 @@
+"""Reading a SQLite ledger's events as plain rows, without the library's objects.
+
+Reads that must be fast take their rows as plain tuples: the library's
+recorder builds a StoredEvent with a parsed UUID for every row, and importing
+it costs more than a whole `ledger history`. The tables are the library's
+(`stored_events`, keyed by the stream id as 32 hex digits, and `tracking`);
+nothing here writes. `QuickStore` is a caught-up ledger opened for reading
+only, with no import of the library at all (see `projections.catchup.QuickReader`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+#: The events of one stream, in record order.
+SELECT_STREAM = (
+    "SELECT originator_version, topic, state FROM stored_events WHERE originator_id = ? ORDER BY originator_version"
+)
+#: Every stream, first recorded first (read from the primary key's index alone).
+SELECT_STREAMS = "SELECT originator_id, MIN(rowid) AS first FROM stored_events GROUP BY originator_id ORDER BY first"
+#: The stream of each event after a notification id, in record order.
+SELECT_STREAMS_AFTER = "SELECT originator_id FROM stored_events WHERE rowid > ? AND rowid <= ? ORDER BY rowid"
+SELECT_LAST = "SELECT MAX(rowid) FROM stored_events"
+SELECT_POSITION = "SELECT MAX(notification_id) FROM tracking WHERE application_name = ?"
+
+
+def stream_rows(cursor: Any, stream: str) -> list[tuple[int, str, bytes]]:
+    """(version, topic, state) of each event of the stream (32 hex digits)."""
+    cursor.execute(SELECT_STREAM, (stream,))
+    return cursor.fetchall()
+
+
+def streams_after(cursor: Any, start: int) -> tuple[list[str], int]:
+    """The streams with events after notification `start`, first touched first, and the last id."""
+    cursor.execute(SELECT_LAST)
+    last = cursor.fetchone()[0] or 0
+    if last <= start:
+        return [], start
+    if start == 0:
+        cursor.execute(SELECT_STREAMS)
+        return [row[0] for row in cursor.fetchall()], last
+    cursor.execute(SELECT_STREAMS_AFTER, (start, last))
+    return list(dict.fromkeys(row[0] for row in cursor.fetchall())), last
+
+
+def hex_id(stream: Any) -> str:
+    """A stream id as `stored_events` keeps it."""
+    return stream.hex if hasattr(stream, "hex") else str(stream).replace("-", "")
+
+
+class QuickStore:
+    """A SQLite ledger opened with one plain connection, for reads only.
+
+    `open` gives None when the file has no ledger tables yet.
+    """
+
+    def __init__(self, connection: sqlite3.Connection):
+        self.connection = connection
+
+    @classmethod
+    def open(cls, path: str, timeout: float) -> QuickStore | None:
+        connection = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+        store = cls(connection)
+        tables = {row[0] for row in store.rows("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not {"stored_events", "tracking", "deal_index", "party_index", "event_index"} <= tables:
+            connection.close()
+            return None
+        return store
+
+    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.connection.execute(statement, tuple(params)).fetchall()
+
+    def select(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Rows of a query as dicts (as `projections.index.IndexSQL.select`)."""
+        cursor = self.connection.execute(statement, tuple(params))
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def position(self, application_name: str) -> int:
+        return self.rows(SELECT_POSITION, (application_name,))[0][0] or 0
+
+    def last(self) -> int:
+        return self.rows(SELECT_LAST)[0][0] or 0
+
+    def stream(self, stream: Any) -> list[tuple[int, str, bytes]]:
+        return stream_rows(self.connection.cursor(), hex_id(stream))
+
+    def close(self) -> None:
+        self.connection.close()

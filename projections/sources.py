@@ -1,0 +1,63 @@
+"""Where the read side reads a ledger's events from: the library's recorder, or plain SQLite rows.
+
+Both give the streams with events after a notification id (`touched`) and a
+stream's events as light records (`records`). On SQLite the rows are read
+with a plain cursor, within the caller's transaction when it has one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from events.stored import StoredRecord
+from ledger.sqlite_reads import hex_id, stream_rows, streams_after
+
+#: Notifications read per query when going through the library.
+BATCH = 5000
+#: Makes a record from (stream id, version, topic, stored state).
+RecordMaker = Callable[[Any, int, str, bytes], StoredRecord]
+
+
+class RecorderEvents:
+    """Events through the library's recorder (PostgreSQL, or a SQLite ledger outside a catch-up)."""
+
+    def __init__(self, recorder: Any, mapper: Any):
+        self.recorder = recorder
+        self.mapper = mapper
+
+    def touched(self, start: int) -> tuple[list[Any], int]:
+        """The streams with notifications after `start`, first touched first, and the last id."""
+        streams: dict[Any, None] = {}
+        last = start
+        while True:
+            notifications = self.recorder.select_notifications(start=last + 1, limit=BATCH)
+            streams.update(dict.fromkeys(n.originator_id for n in notifications))
+            if notifications:
+                last = notifications[-1].id
+            if len(notifications) < BATCH:
+                return list(streams), last
+
+    def records(self, stream: Any) -> list[StoredRecord]:
+        """Every event of one stream, in record order."""
+        to_record = self.mapper.to_record
+        return [to_record(stored) for stored in self.recorder.select_events(stream)]
+
+
+class SQLiteRows:
+    """Events of a SQLite ledger as plain rows through one cursor (see `ledger.sqlite_reads`)."""
+
+    def __init__(self, cursor: Any, record: RecordMaker):
+        self.cursor = cursor
+        self.record = record
+
+    def touched(self, start: int) -> tuple[list[Any], int]:
+        """The streams (as 32 hex digits) with events after `start`, first touched first, and the last id."""
+        return streams_after(self.cursor, start)
+
+    def records(self, stream: Any) -> list[StoredRecord]:
+        """Every event of one stream, in record order."""
+        record = self.record
+        stream_id = stream if isinstance(stream, UUID) else UUID(hex=stream)
+        return [record(stream_id, version, topic, state) for version, topic, state in stream_rows(self.cursor, hex_id(stream))]
