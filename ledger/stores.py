@@ -176,11 +176,22 @@ class DurableSQLiteConnectionPool(SQLiteConnectionPool):
 class ChainedSQLiteApplicationRecorder(ChainReader, SQLiteApplicationRecorder):
     """The library's SQLite event store, plus the hash chain in the same transaction."""
 
+    # Events are stored in chain order, so entry `seq` covers the event at rowid `seq + offset`,
+    # the offset taken from the batch's first event that is found: a lookup by rowid, much
+    # faster on a large ledger than by (stream, version). Only an event not found there
+    # (deleted, or stored out of order) is looked up by key.
     sql_chain = (
         "SELECT c.seq, c.originator_id, c.originator_version, CAST(c.event_hash AS BLOB), "
-        "CAST(c.chain_hash AS BLOB), e.topic, CAST(e.state AS BLOB) "
-        "FROM event_chain c LEFT JOIN stored_events e ON e.originator_id = c.originator_id "
-        "AND e.originator_version = c.originator_version WHERE c.seq > ? ORDER BY c.seq LIMIT ?"
+        "CAST(c.chain_hash AS BLOB), coalesce(e.topic, (SELECT k.topic {by_key})), "
+        "CAST(coalesce(e.state, (SELECT k.state {by_key})) AS BLOB) "
+        "FROM event_chain c LEFT JOIN stored_events e ON e.rowid = c.seq + ("
+        "  SELECT f.rowid - d.seq FROM event_chain d JOIN stored_events f ON f.originator_id = d.originator_id "
+        "  AND f.originator_version = d.originator_version WHERE d.seq > ?1 AND d.seq <= ?1 + ?2 "
+        "  ORDER BY d.seq LIMIT 1"
+        ") AND e.originator_id = c.originator_id AND e.originator_version = c.originator_version "
+        "WHERE c.seq > ?1 ORDER BY c.seq LIMIT ?2"
+    ).format(
+        by_key="FROM stored_events k WHERE k.originator_id = c.originator_id AND k.originator_version = c.originator_version"
     )
     sql_unchained = (
         "SELECT e.originator_id, e.originator_version FROM stored_events e "
@@ -190,34 +201,9 @@ class ChainedSQLiteApplicationRecorder(ChainReader, SQLiteApplicationRecorder):
     sql_head = "SELECT seq, chain_hash FROM event_chain WHERE seq <= ? ORDER BY seq DESC LIMIT 1"
     sql_meta = "SELECT value FROM ledger_meta WHERE key = 'ledger_id'"
     sql_all_events = "SELECT originator_id, originator_version, topic, state FROM stored_events ORDER BY rowid"
+    sql_count_events = "SELECT count(*) FROM stored_events"
     sql_insert_chain = "INSERT INTO event_chain VALUES (?, ?, ?, ?, ?)"
     id_form = staticmethod(lambda uuid: uuid.hex)
-
-    sql_chain_aligned = (
-        "SELECT c.seq, c.originator_id, c.originator_version, CAST(c.event_hash AS BLOB), "
-        "CAST(c.chain_hash AS BLOB), e.topic, CAST(e.state AS BLOB) "
-        "FROM event_chain c LEFT JOIN stored_events e ON e.rowid = c.seq + ("
-        "  SELECT f.rowid - d.seq FROM event_chain d JOIN stored_events f ON f.originator_id = d.originator_id "
-        "  AND f.originator_version = d.originator_version WHERE d.seq > ?1 AND d.seq <= ?1 + ?2 "
-        "  ORDER BY d.seq LIMIT 1"
-        ") AND e.originator_id = c.originator_id AND e.originator_version = c.originator_version "
-        "WHERE c.seq > ?1 ORDER BY c.seq LIMIT ?2"
-    )
-    sql_count_events = "SELECT count(*) FROM stored_events"
-
-    def chain(self, after: int = 0, limit: int = 10_000) -> list[ChainRow]:
-        """Chain entries with seq > `after`, with the events they cover.
-
-        Events are stored in chain order, so entry `seq` covers the event at
-        rowid `seq + offset`, the offset taken from the batch's first event:
-        a lookup by rowid, much faster than by (stream, version) on a large
-        ledger. A batch where that does not find every event (one deleted,
-        or stored out of order) is read again with the join by key.
-        """
-        rows = self._rows(self.sql_chain_aligned, (after, limit))
-        if any(row[6] is None for row in rows):
-            rows = self._rows(self.sql_chain, (after, limit))
-        return rows
 
     @staticmethod
     def canonical_id(stored: Any) -> str:
