@@ -21,6 +21,8 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 from ledger import __version__
 
 EPILOG_DB = "The ledger is a SQLite file by default; see `ledger --help` for --db."
+#: Settings of the library that change how stored events read back (a ledger with them is read through it).
+LIBRARY_TOPICS = ("CIPHER_TOPIC", "COMPRESSOR_TOPIC", "MAPPER_TOPIC", "TRANSCODER_TOPIC")
 
 
 class InputError(click.ClickException):
@@ -142,6 +144,9 @@ class Session:
     @cached_property
     def reader(self) -> Any:
         """The read side, caught up with every event recorded so far."""
+        quick = self._quick_reader()
+        if quick is not None:
+            return quick
         from ledger.output import progress
         from projections.catchup import Reader
 
@@ -153,6 +158,18 @@ class Session:
         with progress("catching up read models", None) as advance:
             reader.catch_up(advance)
         return reader
+
+
+    def _quick_reader(self) -> Any:
+        """For a caught-up SQLite ledger without a key: reads through one plain connection (projections.quick)."""
+        if "app" in self.__dict__ or "store" in self.__dict__ or self.location.is_postgres or not self.exists():
+            return None
+        settings = self.location.settings()
+        if "CIPHER_TOPIC" in settings or any(key.endswith(LIBRARY_TOPICS) or key.startswith("DEALLEDGER_") for key in os.environ):
+            return None
+        from projections.quick import QuickReader
+
+        return QuickReader.open(settings["SQLITE_DBNAME"], float(settings["SQLITE_LOCK_TIMEOUT"]))
 
 
 def wrap_errors(function: Any) -> Any:

@@ -29,13 +29,18 @@ def json_option(function: Any) -> Any:
 
 def events_on_clocks(session: Session, deal: str, as_of: str | None, known_at: str | None) -> list[Any]:
     """The deal's events as they stood on the clocks given."""
-    from ledger.render import parse_day, parse_moment
-    from projections.clocks import visible
+    day = moment = None
+    if as_of or known_at:
+        from ledger.render import parse_day, parse_moment
 
-    day = parse_day(as_of, "--as-of") if as_of else None
-    moment = parse_moment(known_at, "--known-at") if known_at else None
+        day = parse_day(as_of, "--as-of") if as_of else None
+        moment = parse_moment(known_at, "--known-at") if known_at else None
     _check_slug(deal)
     events = session.reader.deal_events(deal)
+    if day is None and moment is None:
+        return events
+    from projections.clocks import visible
+
     return visible(events, as_of=day, known_at=moment)
 
 

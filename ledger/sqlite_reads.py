@@ -24,6 +24,8 @@ SELECT_STREAMS = "SELECT originator_id, MIN(rowid) AS first FROM stored_events G
 SELECT_STREAMS_AFTER = "SELECT originator_id FROM stored_events WHERE rowid > ? AND rowid <= ? ORDER BY rowid"
 SELECT_LAST = "SELECT MAX(rowid) FROM stored_events"
 SELECT_POSITION = "SELECT MAX(notification_id) FROM tracking WHERE application_name = ?"
+#: The read models' table names, as `projections.index` writes its statements.
+TABLES = {name: name for name in ("deal_index", "party_index", "event_index", "party_index_deal")}
 
 
 def stream_rows(cursor: Any, stream: str) -> list[tuple[int, str, bytes]]:
@@ -73,8 +75,8 @@ class QuickStore:
         return self.connection.execute(statement, tuple(params)).fetchall()
 
     def select(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        """Rows of a query as dicts (as `projections.index.IndexSQL.select`)."""
-        cursor = self.connection.execute(statement, tuple(params))
+        """Rows of a query on the read models as dicts (as `projections.index.IndexSQL.select`)."""
+        cursor = self.connection.execute(statement.format(**TABLES), tuple(params))
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 

@@ -1,0 +1,88 @@
+"""The read side of a caught-up SQLite ledger through one plain connection: no library, no pydantic.
+
+A read command on a SQLite ledger without a key, whose read models are caught
+up, needs neither to write nor to decrypt, so `QuickReader.open` reads it with
+`sqlite3` alone (`ledger.sqlite_reads.QuickStore`): a `ledger history` then
+imports little more than `ledger --version` does. Otherwise (read models
+behind, no ledger tables, a file it cannot read) it gives None, and the
+caller takes a `Reader`, which catches up first and says what is wrong.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from events.stored import StoredRecord, decode
+from ledger.reading import NAME
+from ledger.sqlite_reads import QuickStore
+from projections.catchup import Reader
+from projections.sealing import Sealer
+from projections.sources import SQLiteRows
+
+
+class QuickReader(Reader):
+    """A `Reader` that only reads, through a `QuickStore`; it cannot catch up or rebuild."""
+
+    def __init__(self, store: QuickStore):
+        self.store = store
+        self.index = store
+        self.sealer = Sealer(None, None)
+        self._mapper: Any = None
+
+    @classmethod
+    def open(cls, path: str, timeout: float) -> QuickReader | None:
+        """The quick reader of a caught-up ledger file, or None."""
+        try:
+            store = QuickStore.open(path, timeout)
+            if store is None:
+                return None
+            reader = cls(store)
+            if reader.behind() == 0:
+                return reader
+        except sqlite3.Error:
+            return None
+        store.close()
+        return None
+
+    def position(self) -> int:
+        return self.store.position(NAME)
+
+    def behind(self) -> int:
+        return self.store.last() - self.position()
+
+    def catch_up(self, advance: Callable[[int], None] | None = None) -> int:
+        if self.behind() > 0:
+            raise RuntimeError("the read models are behind; catch up through a Reader")
+        return 0
+
+    def rebuild(self, advance: Callable[[int], None] | None = None) -> dict[str, int]:
+        raise RuntimeError("a QuickReader only reads; rebuild through a Reader")
+
+    def _records(self, stream: Any) -> list[StoredRecord]:
+        return SQLiteRows(self.store.connection.cursor(), self._record).records(stream)
+
+    def _validated(self, stream: Any) -> list[Any]:
+        from eventsourcing.persistence import StoredEvent
+
+        to_domain_event = self._validating_mapper().to_domain_event
+        return [to_domain_event(StoredEvent(stream, *row)) for row in self.store.stream(stream)]
+
+    def _record(self, originator_id: Any, version: int, topic: str, state: bytes) -> StoredRecord:
+        try:
+            record = decode(orjson.loads(state), topic, originator_id, version)
+        except orjson.JSONDecodeError:
+            record = None
+        if record is None:  # not in today's shape, or unreadable: the mapper upcasts, or says why
+            record = self._validating_mapper().record(originator_id, version, topic, state)
+        return record
+
+    def _validating_mapper(self) -> Any:
+        if self._mapper is None:
+            from ledger.mapper import OrjsonTranscoder, PydanticMapper
+
+            self._mapper = PydanticMapper(transcoder=OrjsonTranscoder())
+        return self._mapper

@@ -1,0 +1,118 @@
+"""Read commands on a caught-up SQLite ledger read it with plain sqlite3, and print exactly the same."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ledger.application import DealLedger
+from ledger.cli import Session, cli
+from ledger.storage import locate
+from projections.catchup import Reader
+from projections.quick import QuickReader
+from tests.conftest import EXAMPLE
+
+DEALS = ("openai-2026", "xai-series-e-2026", "tesla-xai-2026", "xai-x-merger-2025")
+READS = [
+    *(("history", deal) for deal in DEALS),
+    ("history", "openai-2026", "--party", "nvidia", "--as-of", "2026-01-28"),
+    ("history", "openai-2026", "--figure", "size", "--known-at", "2026-12-31"),
+    *(("show", deal) for deal in DEALS),
+    *(("blame", deal) for deal in DEALS),
+    ("diff", "openai-2026", "--from", "2026-01-01", "--to", "2026-02-01"),
+    ("party", "nvidia"),
+    ("deals",),
+]
+
+
+@pytest.fixture
+def ledger_db(tmp_path: Path) -> str:
+    db = str(tmp_path / "ledger.db")
+    assert CliRunner().invoke(cli, ["--db", db, "import", str(EXAMPLE)]).exit_code == 0
+    assert CliRunner().invoke(cli, ["--db", db, "deals"]).exit_code == 0  # catches the read models up
+    return db
+
+
+def through(reader_of, db: str, args: tuple[str, ...], monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    monkeypatch.setattr(Session, "_quick_reader", reader_of)
+    outputs = []
+    for as_json in ((), ("--json",)):
+        result = CliRunner().invoke(cli, ["--db", db, *args, *as_json], env={"NO_COLOR": "1"})
+        assert result.exit_code == 0, result.output
+        outputs.append(result.stdout)
+    return outputs
+
+
+def test_every_read_prints_the_same_through_the_quick_reader_and_the_library(
+    ledger_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    quick = Session._quick_reader
+    for args in READS:
+        assert through(quick, ledger_db, args, monkeypatch) == through(lambda _: None, ledger_db, args, monkeypatch)
+
+
+def test_a_caught_up_ledger_is_read_quickly_and_one_behind_through_the_library(ledger_db: str) -> None:
+    assert isinstance(Session(ledger_db).reader, QuickReader)
+    result = CliRunner().invoke(cli, ["--db", ledger_db, "append", "openai-2026", "amount-revised", "--source", "Reuters",
+                                      "--reported", "2026-02-01", "--figure", "size=$101B"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    reader = Session(ledger_db).reader
+    assert type(reader) is Reader and reader.behind() == 0
+    assert isinstance(Session(ledger_db).reader, QuickReader)
+
+
+def test_an_encrypted_ledger_is_read_through_the_library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = CliRunner().invoke(cli, ["keygen"]).stdout.strip()
+    monkeypatch.setenv("LEDGER_CIPHER_KEY", key)
+    db = str(tmp_path / "secret.db")
+    assert CliRunner().invoke(cli, ["--db", db, "import", str(EXAMPLE)]).exit_code == 0
+    assert type(Session(db).reader) is Reader
+
+
+def test_a_history_imports_neither_the_library_nor_pydantic(ledger_db: str) -> None:
+    script = (
+        "import sys\n"
+        "from ledger.cli import cli\n"
+        "try:\n"
+        f"    cli(['--db', {ledger_db!r}, 'history', 'openai-2026', '--json'])\n"
+        "except SystemExit as done:\n"
+        "    assert done.code == 0, done.code\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'eventsourcing', 'psycopg')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_an_event_of_an_older_class_version_is_upcast_on_the_quick_path(tmp_path: Path) -> None:
+    from eventsourcing.utils import get_topic
+
+    from tests.unit.test_upcasting import TalksOpenedV2
+
+    db = str(tmp_path / "ledger.db")
+    assert CliRunner().invoke(cli, ["--db", db, "import", str(EXAMPLE)]).exit_code == 0
+    app = DealLedger(env=locate(db).settings())
+    stream = app.recorder.select_events(app.deal_events("openai-2026")[0].originator_id)
+    with app.recorder.datastore.transaction(commit=True) as c:
+        c.execute("UPDATE stored_events SET topic = ? WHERE originator_id = ? AND originator_version = 1",
+                  (get_topic(TalksOpenedV2), stream[0].originator_id.hex))  # fmt: skip
+    Reader(app).catch_up()
+    reader = Session(db).reader
+    assert isinstance(reader, QuickReader)
+    history = json.loads(CliRunner().invoke(cli, ["--db", db, "history", "openai-2026", "--json"]).stdout)
+    assert [e.get("confidence") for e in history["events"] if e["version"] == 1] == ["unrated"]
+
+
+def test_the_read_side_opens_the_ledger_with_the_write_sides_settings_and_stream_ids() -> None:
+    from ledger import domain, reading, streams
+
+    assert reading.NAME == DealLedger.name
+    assert reading.ENV.items() <= DealLedger.env.items()
+    assert reading.DDL_RACES == __import__("ledger.application").application.DDL_RACES
+    assert streams.NAMESPACE == domain.NAMESPACE
+    for slug in ("a", "openai-2026", "x" * 64, "deal-with-9-parts"):
+        assert streams.deal_id(slug) == domain.deal_id(slug)
