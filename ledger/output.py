@@ -22,10 +22,10 @@ def is_plain() -> bool:
 
 
 def emit_json(data: Any) -> None:
-    """Pretty JSON on stdout, non-ASCII kept readable."""
+    """Pretty JSON on stdout, non-ASCII kept readable (UTF-8 bytes, written as they are)."""
     import orjson
 
-    click.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode())
+    click.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS))
 
 
 def emit_json_line(data: Any) -> None:

@@ -9,8 +9,6 @@ import the write side's pydantic models.
 from __future__ import annotations
 
 import os
-import random
-import time
 from typing import Any
 
 #: The application name: tracking records and PostgreSQL table names use it.
@@ -41,6 +39,9 @@ class LedgerStore:
         self.recorder: Any = self._recorder()
 
     def _recorder(self) -> Any:
+        import random
+        import time
+
         from eventsourcing.persistence import PersistenceError
 
         for attempt in range(1, OPEN_RETRIES + 1):

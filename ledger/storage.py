@@ -7,9 +7,7 @@ The location becomes the eventsourcing library's own settings
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 from ledger.errors import StorageError
 
@@ -23,11 +21,22 @@ def default_path() -> Path:
     return Path(data_home) / "deal-ledger" / "ledger.db"
 
 
-@dataclass(frozen=True)
 class Location:
-    """A ledger database: a SQLite file path or a PostgreSQL URL."""
+    """A ledger database: a SQLite file path or a PostgreSQL URL (a plain class: every command makes one)."""
 
-    target: str
+    __slots__ = ("target",)
+
+    def __init__(self, target: str):
+        self.target = target
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Location) and other.target == self.target
+
+    def __hash__(self) -> int:
+        return hash(self.target)
+
+    def __repr__(self) -> str:
+        return f"Location({self.display!r})"
 
     @property
     def is_postgres(self) -> bool:
@@ -81,6 +90,8 @@ def locate(db: str | None) -> Location:
 
 def postgres_settings(url: str) -> dict[str, str]:
     """`postgresql://user:pass@host:port/dbname?schema=name&connect_timeout=10` as POSTGRES_* settings."""
+    from urllib.parse import parse_qs, unquote, urlsplit
+
     parts = urlsplit(url)
     dbname = parts.path.lstrip("/")
     if not dbname or not parts.hostname:
@@ -111,6 +122,8 @@ def postgres_settings(url: str) -> dict[str, str]:
 
 def mask_password(url: str) -> str:
     """The URL with its password replaced by '***'."""
+    from urllib.parse import urlsplit, urlunsplit
+
     parts = urlsplit(url)
     if parts.password is None:
         return url

@@ -14,8 +14,6 @@ The library is imported only when a `Reader` is made, so a `QuickReader`
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -33,6 +31,9 @@ class Reader:
     """The read side of one ledger: its materialised indexes and the deal folds."""
 
     def __init__(self, app: Any):
+        import random
+        import time
+
         from eventsourcing.persistence import PersistenceError
 
         from projections.index import SQLiteIndex

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 from events.amounts import json_number
 from events.stored import StoredRecord, record_json
 from projections.records import in_reported_order, retractions
-from projections.state import CURRENT_VALUE_RULE, STATUS_RULE, Current, DealState
 
 if TYPE_CHECKING:
     from events.reports import DomainEvent
     from projections.compare import Blame, Diff
+    from projections.state import Current, DealState
     from projections.timeline import Change, Point, Timeline
 
 
@@ -99,6 +99,8 @@ def current_json(current: Current) -> dict[str, Any]:
 
 def state_json(state: DealState) -> dict[str, Any]:
     """The deal's current state; `figures` and `commitments` keyed by name, in display order."""
+    from projections.state import CURRENT_VALUE_RULE, STATUS_RULE
+
     return {
         "deal": state.deal,
         "status": state.status,

@@ -34,14 +34,14 @@ None when `absolute` is None or the before amount is 0.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from events.amounts import Qualifier
 from projections.records import figure_sort_key, in_reported_order, reports_of, retractions
+from projections.values import Value
 
 if TYPE_CHECKING:
     from events.figures import Figure
@@ -69,45 +69,73 @@ POINT_ESTIMATES = {Qualifier.EXACT, Qualifier.ABOUT, Qualifier.NEARLY}
 ONE_DECIMAL = Decimal("0.1")
 
 
-@dataclass(frozen=True)
-class Change:
+_set = object.__setattr__
+
+
+class Change(Value):
     """How a value differs from the previous non-retracted one (see the module docstring)."""
 
+    __slots__ = ("absolute", "percent", "direction")
     absolute: Decimal | None
     percent: Decimal | None
     direction: str
 
+    def __init__(self, absolute: Decimal | None, percent: Decimal | None, direction: str):
+        _set(self, "absolute", absolute)
+        _set(self, "percent", percent)
+        _set(self, "direction", direction)
 
-@dataclass(frozen=True)
-class Point:
+
+class Point(Value):
     """One report's value for a figure or a party.
 
     `reported` is the source's day, `recorded` when the ledger stored the
-    report, `value` None when the party takes part with no amount given.
+    report, `value` None when the party takes part with no amount given;
+    `event_id` is the report's id (its text when read from stored records).
     """
 
+    __slots__ = ("reported", "recorded", "source", "event_id", "kind", "value", "change", "retracted")
     reported: date
     recorded: datetime
     source: str
-    event_id: UUID
+    event_id: UUID | str
     kind: str
     value: Figure | None
     change: Change | None
     retracted: bool
 
+    def __init__(
+        self, reported: date, recorded: datetime, source: str, event_id: UUID | str, kind: str,
+        value: Figure | None, change: Change | None, retracted: bool,
+    ):  # fmt: skip
+        _set(self, "reported", reported)
+        _set(self, "recorded", recorded)
+        _set(self, "source", source)
+        _set(self, "event_id", event_id)
+        _set(self, "kind", kind)
+        _set(self, "value", value)
+        _set(self, "change", change)
+        _set(self, "retracted", retracted)
 
-@dataclass(frozen=True)
-class Timeline:
+
+class Timeline(Value):
     """The points of one deal-level figure (`figure` set) or one party key (`party` set).
 
     `parties` holds the display names of the party or group, as the latest
     non-retracted report spelled them; None for a deal-level figure.
     """
 
+    __slots__ = ("figure", "party", "parties", "points")
     figure: str | None
     party: str | None
     parties: tuple[str, ...] | None
     points: tuple[Point, ...]
+
+    def __init__(self, figure: str | None, party: str | None, parties: tuple[str, ...] | None, points: tuple[Point, ...]):
+        _set(self, "figure", figure)
+        _set(self, "party", party)
+        _set(self, "parties", parties)
+        _set(self, "points", points)
 
     @property
     def name(self) -> str:
@@ -194,16 +222,19 @@ def _same_qualifier(before: Figure, after: Figure) -> str:
     return "bound raised" if up else "bound lowered"
 
 
-class Subject(NamedTuple):
+class Subject:
     """A figure or party key and every report that gave it, in reported order: the points before changes.
 
-    `rows` are (report, value) pairs; `parties` as in `Timeline`.
+    `rows` are (report, value) pairs; `parties` as in `Timeline`. Read-only by convention.
     """
 
-    figure: str | None
-    party: str | None
-    parties: tuple[str, ...] | None
-    rows: list[tuple[Report, Figure | None]]
+    __slots__ = ("figure", "party", "parties", "rows")
+
+    def __init__(
+        self, figure: str | None, party: str | None, parties: tuple[str, ...] | None,
+        rows: list[tuple[Report, Figure | None]],
+    ):  # fmt: skip
+        self.figure, self.party, self.parties, self.rows = figure, party, parties, rows
 
 
 def subjects(events: Sequence[DomainEvent], withdrawn: Mapping[UUID, Any] | None = None) -> list[Subject]:
