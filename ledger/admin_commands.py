@@ -83,7 +83,8 @@ def verify(session: Session, checkpoints: tuple[Any, ...], public_key: str | Non
     from ledger.audit import Problem, check_chain, check_checkpoint
     from ledger.output import progress
 
-    recorder = session.app.recorder
+    # The chain alone needs only the store: no write side to import.
+    recorder = (session.store if chain_only else session.app).recorder
     if build_chain:
         if recorder.head()[0]:
             raise click.ClickException("this ledger already has a hash chain; unchained events in it are suspect")
