@@ -90,7 +90,8 @@ class EventHasher:
     def __call__(self, stored_id: Any, version: int, topic: str, state: bytes) -> bytes:
         stream = self.streams.get(stored_id) or self._stream(stored_id)
         kind = self.kinds.get(topic) or self._kind(topic)
-        return hashlib.sha256(stream + version.to_bytes(8, "big") + kind + len(state).to_bytes(8, "big") + state).digest()
+        header = stream + version.to_bytes(8, "big") + kind + len(state).to_bytes(8, "big")
+        return hashlib.sha256(header + state).digest()
 
     def _stream(self, stored_id: Any) -> bytes:
         if len(self.streams) > 100_000:
@@ -191,7 +192,8 @@ class ChainedSQLiteApplicationRecorder(ChainReader, SQLiteApplicationRecorder):
         ") AND e.originator_id = c.originator_id AND e.originator_version = c.originator_version "
         "WHERE c.seq > ?1 ORDER BY c.seq LIMIT ?2"
     ).format(
-        by_key="FROM stored_events k WHERE k.originator_id = c.originator_id AND k.originator_version = c.originator_version"
+        by_key="FROM stored_events k WHERE k.originator_id = c.originator_id "
+        "AND k.originator_version = c.originator_version"
     )
     sql_unchained = (
         "SELECT e.originator_id, e.originator_version FROM stored_events e "

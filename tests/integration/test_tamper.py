@@ -573,6 +573,18 @@ def test_a_ledger_without_a_chain_asks_for_build_chain_and_then_verifies_clean(b
 # 11: no false alarms
 
 
+@given(st.uuids(), st.integers(0, 2**40), st.text(), st.binary(), st.booleans())
+def test_the_hasher_verify_uses_hashes_exactly_what_event_hash_does(
+    stream: uuid.UUID, version: int, topic: str, state: bytes, stored_as_hex: bool
+) -> None:
+    from ledger.stores import ChainedSQLiteApplicationRecorder, EventHasher, event_hash
+
+    hasher = EventHasher(ChainedSQLiteApplicationRecorder.canonical_id if stored_as_hex else str)
+    stored_id = stream.hex if stored_as_hex else str(stream)
+    for _ in range(2):  # built, then cached
+        assert hasher(stored_id, version, topic, state) == event_hash(stream, version, topic, state)
+
+
 DEALS = ("alpha-2026", "beta-2026", "gamma-2026")
 KINDS = ("talks-opened", "amount-revised", "term-sheet-reviewed", "round-closed", "talks-ended")
 
