@@ -46,6 +46,7 @@ def deal_rows(events: Sequence[DomainEvent]) -> tuple[tuple[Any, ...], list[tupl
         for party in commitment.parties
     }
     party_rows = []
+    stamps: dict[Any, tuple[Any, ...]] = {}  # per report: (event id, reported, recorded, source, retracted)
     for subject in found:
         if subject.party is None:
             continue
@@ -53,13 +54,18 @@ def deal_rows(events: Sequence[DomainEvent]) -> tuple[tuple[Any, ...], list[tupl
         members = [(member, names.get(member, member)) for member in subject.party.split("+")]
         for row in subject.rows:
             report, value = row
+            stamp = stamps.get(report.event_id)
+            if stamp is None:
+                stamp = stamps[report.event_id] = (
+                    str(report.event_id), report.reported_day.isoformat(), report.timestamp.isoformat(),
+                    report.source.name, int(report.event_id in withdrawn),
+                )  # fmt: skip
             amount = orjson.dumps(value.to_json()).decode() if value else None
-            event_id, reported, recorded = str(report.event_id), report.reported_day.isoformat(), report.timestamp.isoformat()
-            retracted, is_current = int(report.event_id in withdrawn), int(row is current)
+            is_current = int(row is current)
             for member, name in members:
                 party_rows.append(
-                    (member, state.deal, subject.party, name, event_id, reported, recorded, report.source.name,
-                     amount, retracted, is_current)
+                    (member, state.deal, subject.party, name, stamp[0], stamp[1], stamp[2], stamp[3],
+                     amount, stamp[4], is_current)
                 )  # fmt: skip
     return deal_row, party_rows
 
