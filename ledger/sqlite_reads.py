@@ -24,6 +24,8 @@ SELECT_STREAMS = "SELECT originator_id, MIN(rowid) AS first FROM stored_events G
 SELECT_STREAMS_AFTER = "SELECT originator_id FROM stored_events WHERE rowid > ? AND rowid <= ? ORDER BY rowid"
 SELECT_LAST = "SELECT MAX(rowid) FROM stored_events"
 SELECT_POSITION = "SELECT MAX(notification_id) FROM tracking WHERE application_name = ?"
+#: Reads of events all over a large file go through a memory map this large (SQLite's own limit).
+MMAP_SIZE = 2147418112
 #: The read models' table names, as `projections.index` writes its statements.
 TABLES = {name: name for name in ("deal_index", "party_index", "event_index", "party_index_deal")}
 

@@ -23,9 +23,6 @@ from ledger.errors import DealNotFoundError
 from ledger.streams import deal_id
 from projections.sealing import Sealer
 
-#: Deals whose rows are written to the read models at a time.
-DEALS_PER_WRITE = 500
-
 
 class Reader:
     """The read side of one ledger: its materialised indexes and the deal folds."""
@@ -78,37 +75,29 @@ class Reader:
     def _catch_up(self, writer: Any, advance: Callable[[int], None] | None) -> int:
         from eventsourcing.persistence import Tracking
 
-        from projections.rows import deal_rows
+        from projections.batches import folded
 
         start = writer.position(self.app.name)
         source = self._source(writer)
         streams, last = source.touched(start)
-        deals: dict[str, tuple[Any, ...]] = {}
-        parties: dict[str, list[tuple[Any, ...]]] = {}
-        events: list[tuple[Any, ...]] = []
-        for stream in streams:
-            records = source.records(stream)
-            if not records:
-                continue
-            slug = records[0].deal
-            deals[slug], parties[slug] = self._sealed(*deal_rows(records))
-            events += [(str(r.event_id), slug, r.kind, r.originator_version) for r in records]
-            if len(deals) == DEALS_PER_WRITE:
-                writer.write(deals, parties, events)
-                deals, parties, events = {}, {}, []
+        for deals, parties, events in folded(source, streams, self._sealed if self.sealer.cipher else None):
+            writer.write(deals, parties, events)
             if advance:
-                advance(1)
-        writer.write(deals, parties, events, Tracking(self.app.name, last) if last > start else None)
+                advance(len(deals))
+        if last > start:
+            writer.write({}, {}, [], Tracking(self.app.name, last))
         return last - start
 
     def _source(self, writer: Any) -> Any:
         """Where a catch-up reads events: plain rows in its own transaction on SQLite, else the recorder."""
-        from projections.sources import RecorderEvents, SQLiteRows
+        from projections.sources import RecorderEvents, SQLiteRows, plain_record
 
         cursor = writer.plain_cursor()
-        if cursor is not None and getattr(self.app.recorder, "events_table_name", None) == "stored_events":
-            return SQLiteRows(cursor, self.app.mapper.record)
-        return RecorderEvents(self.app.recorder, self.app.mapper)
+        if cursor is None or getattr(self.app.recorder, "events_table_name", None) != "stored_events":
+            return RecorderEvents(self.app.recorder, self.app.mapper)
+        mapper = self.app.mapper
+        plain = not mapper.cipher and not mapper.compressor and type(mapper.transcoder).__name__ == "OrjsonTranscoder"
+        return SQLiteRows(cursor, plain_record if plain else mapper.record)
 
     def _records(self, stream: Any) -> list[StoredRecord]:
         """Every event of one stream, in record order, as light records."""
@@ -137,6 +126,7 @@ class Reader:
         with self.index.exclusive() as writer:
             writer.clear(self.app.name)
             self._catch_up(writer, advance)
+            writer.finish()
         return self.counts()
 
     def counts(self) -> dict[str, int]:

@@ -14,14 +14,12 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-import orjson
-
-from events.stored import StoredRecord, decode
+from events.stored import StoredRecord
 from ledger.reading import NAME
 from ledger.sqlite_reads import QuickStore
 from projections.catchup import Reader
 from projections.sealing import Sealer
-from projections.sources import SQLiteRows
+from projections.sources import SQLiteRows, plain_record
 
 
 class QuickReader(Reader):
@@ -63,22 +61,13 @@ class QuickReader(Reader):
         raise RuntimeError("a QuickReader only reads; rebuild through a Reader")
 
     def _records(self, stream: Any) -> list[StoredRecord]:
-        return SQLiteRows(self.store.connection.cursor(), self._record).records(stream)
+        return SQLiteRows(self.store.connection.cursor(), plain_record).records(stream)
 
     def _validated(self, stream: Any) -> list[Any]:
         from eventsourcing.persistence import StoredEvent
 
         to_domain_event = self._validating_mapper().to_domain_event
         return [to_domain_event(StoredEvent(stream, *row)) for row in self.store.stream(stream)]
-
-    def _record(self, originator_id: Any, version: int, topic: str, state: bytes) -> StoredRecord:
-        try:
-            record = decode(orjson.loads(state), topic, originator_id, version)
-        except orjson.JSONDecodeError:
-            record = None
-        if record is None:  # not in today's shape, or unreadable: the mapper upcasts, or says why
-            record = self._validating_mapper().record(originator_id, version, topic, state)
-        return record
 
     def _validating_mapper(self) -> Any:
         if self._mapper is None:

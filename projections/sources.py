@@ -11,13 +11,33 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from events.stored import StoredRecord
+from orjson import JSONDecodeError, loads
+
+from events.stored import StoredRecord, decode
 from ledger.sqlite_reads import hex_id, stream_rows, streams_after
 
 #: Notifications read per query when going through the library.
 BATCH = 5000
 #: Makes a record from (stream id, version, topic, stored state).
 RecordMaker = Callable[[Any, int, str, bytes], StoredRecord]
+
+_validating: Any = None
+
+
+def plain_record(originator_id: Any, version: int, topic: str, state: bytes) -> StoredRecord:
+    """The record of an unencrypted stored event; one not in today's shape is read through pydantic."""
+    global _validating
+    try:
+        record = decode(loads(state), topic, originator_id, version)
+    except JSONDecodeError:
+        record = None
+    if record is None:  # the mapper upcasts it, or says why it cannot be read
+        if _validating is None:
+            from ledger.mapper import OrjsonTranscoder, PydanticMapper
+
+            _validating = PydanticMapper(transcoder=OrjsonTranscoder())
+        record = _validating.record(originator_id, version, topic, state)
+    return record
 
 
 class RecorderEvents:
