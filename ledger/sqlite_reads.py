@@ -5,7 +5,7 @@ recorder builds a StoredEvent with a parsed UUID for every row, and importing
 it costs more than a whole `ledger history`. The tables are the library's
 (`stored_events`, keyed by the stream id as 32 hex digits, and `tracking`);
 nothing here writes. `QuickStore` is a caught-up ledger opened for reading
-only, with no import of the library at all (see `projections.catchup.QuickReader`).
+only, with no import of the library at all (see `projections.quick.QuickReader`).
 """
 
 from __future__ import annotations
