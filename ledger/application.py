@@ -19,23 +19,17 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
-from eventsourcing.utils import get_topic
 
 from events.intake import Draft, RetractionDraft
 from events.reports import DomainEvent, Source
-from ledger import domain
+from ledger import domain, reading
 from ledger.errors import DealNotFoundError, DomainError, StorageError
-from ledger.mapper import OrjsonTranscoder, PydanticMapper
+from ledger.reading import open_recorder
 
 #: Import lines decided and stored at a time.
 IMPORT_BATCH = 2000
 #: How often a write is decided again after losing a race with another writer.
 CONFLICT_RETRIES = 100
-#: How often opening the ledger is tried when other processes create its tables at the same time.
-OPEN_RETRIES = 8
-#: SQLSTATEs of concurrent DDL: internal error (tuple concurrently updated), unique
-#: violation (pg_type), duplicate table, duplicate object.
-DDL_RACES = {"XX000", "23505", "42P07", "42710"}
 
 
 @dataclass
@@ -75,10 +69,9 @@ def _batched(lines: Iterable[Any], size: int) -> Iterator[list[Any]]:
 class DealLedger(Application[UUID]):
     """Appends reports about deals and reads them back."""
 
-    name = "DealLedger"
+    name = reading.NAME
     env: ClassVar[dict[str, str]] = {
-        "TRANSCODER_TOPIC": get_topic(OrjsonTranscoder),
-        "MAPPER_TOPIC": get_topic(PydanticMapper),
+        **reading.ENV,  # the transcoder and mapper: the read side opens the store with the same
         # Deals stay cached and are fast-forwarded with only their new events, so a
         # write (and each retry after a lost race) does not re-read the whole deal.
         "AGGREGATE_CACHE_MAXSIZE": "1000",
@@ -91,13 +84,7 @@ class DealLedger(Application[UUID]):
         Processes opening one PostgreSQL ledger at the same moment race on that
         DDL ("tuple concurrently updated", "duplicate key ... pg_type"): try again.
         """
-        for attempt in range(1, OPEN_RETRIES + 1):
-            try:
-                return super().construct_recorder()
-            except PersistenceError as error:
-                if attempt == OPEN_RETRIES or getattr(error.__cause__, "sqlstate", None) not in DDL_RACES:
-                    raise
-                time.sleep(random.uniform(0.05, 0.2) * attempt)
+        return open_recorder(super().construct_recorder)
 
     def append(self, draft: Draft) -> Outcome:
         """Records one report; refuses it if the same report is already recorded."""

@@ -11,20 +11,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import singledispatch
-from uuid import UUID, uuid4, uuid5
+from uuid import UUID, uuid4
 
 from events.intake import Draft
 from events.reports import REPORT_KINDS, DomainEvent, Report, ReportRetracted, RoundClosed, Source
 from ledger.errors import DomainError, EventNotFoundError
+from ledger.streams import NAMESPACE, deal_id  # noqa: F401 - a deal's stream id, part of this module's API
 
-NAMESPACE = UUID("8f6a2c1e-5b7d-4e3a-9c0f-1d2e3f4a5b6c")
 #: The latest calendar day anywhere on Earth is UTC+14.
 EARLIEST_TIMEZONE = timedelta(hours=14)
-
-
-def deal_id(slug: str) -> UUID:
-    """The stream id of a deal: the same slug always gives the same id."""
-    return uuid5(NAMESPACE, slug)
 
 
 @dataclass

@@ -9,6 +9,7 @@ import the write side's pydantic models.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 #: The application name: tracking records and PostgreSQL table names use it.
@@ -20,8 +21,30 @@ ENV = {
 }
 #: How often opening is tried when other processes create the tables at the same time.
 OPEN_RETRIES = 8
-#: SQLSTATEs of concurrent DDL (as `ledger.application.DDL_RACES`).
+#: SQLSTATEs of concurrent DDL: internal error (tuple concurrently updated), unique
+#: violation (pg_type), duplicate table, duplicate object.
 DDL_RACES = {"XX000", "23505", "42P07", "42710"}
+
+
+def open_recorder(construct: Callable[[], Any]) -> Any:
+    """The library's recorder; on PostgreSQL constructing it (re)creates its tables and functions.
+
+    Processes opening one PostgreSQL ledger at the same moment race on that
+    DDL ("tuple concurrently updated", "duplicate key ... pg_type"): try again.
+    """
+    import random
+    import time
+
+    from eventsourcing.persistence import PersistenceError
+
+    for attempt in range(1, OPEN_RETRIES + 1):
+        try:
+            return construct()
+        except PersistenceError as error:
+            if attempt == OPEN_RETRIES or getattr(error.__cause__, "sqlstate", None) not in DDL_RACES:
+                raise
+            time.sleep(random.uniform(0.05, 0.2) * attempt)
+    raise AssertionError("unreachable")
 
 
 class LedgerStore:
@@ -39,19 +62,7 @@ class LedgerStore:
         self.recorder: Any = self._recorder()
 
     def _recorder(self) -> Any:
-        import random
-        import time
-
-        from eventsourcing.persistence import PersistenceError
-
-        for attempt in range(1, OPEN_RETRIES + 1):
-            try:
-                return self.factory.application_recorder()
-            except PersistenceError as error:
-                if attempt == OPEN_RETRIES or getattr(error.__cause__, "sqlstate", None) not in DDL_RACES:
-                    raise
-                time.sleep(random.uniform(0.05, 0.2) * attempt)
-        raise AssertionError("unreachable")
+        return open_recorder(self.factory.application_recorder)
 
     def close(self) -> None:
         self.factory.close()
