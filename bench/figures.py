@@ -319,10 +319,7 @@ def rebuild(bench: Bench) -> Figure:
         baseline,
         bench.runs("rebuild"),
     )
-    figure.samples = {"ours_seconds": ours.samples, "baseline_seconds": base.samples}
-    figure.measured = big.events / ours.median
-    figure.baseline = big.events / base.median
-    return figure
+    return _fill(figure, ours, base, events=big.events)
 
 
 def verify(bench: Bench) -> Figure:
@@ -369,10 +366,7 @@ def verify(bench: Bench) -> Figure:
         baseline,
         bench.runs("rebuild"),
     )
-    figure.samples = {"ours_seconds": ours.samples, "baseline_seconds": base.samples}
-    figure.measured = big.events / ours.median
-    figure.baseline = big.events / base.median
-    return figure
+    return _fill(figure, ours, base, events=big.events)
 
 
 def history(bench: Bench) -> Figure:
@@ -442,10 +436,11 @@ def _big_ledger(bench: Bench, figure: Figure) -> str | None:
         return None
 
 
-def _fill(figure: Figure, ours: Timing, base: Timing) -> Figure:
+def _fill(figure: Figure, ours: Timing, base: Timing, events: int | None = None) -> Figure:
+    """The figure's samples and medians: seconds, or events per second when `events` is given."""
     figure.samples = {"ours_seconds": ours.samples, "baseline_seconds": base.samples}
-    figure.measured = ours.median
-    figure.baseline = base.median
+    figure.measured = events / ours.median if events else ours.median
+    figure.baseline = events / base.median if events else base.median
     return figure
 
 
