@@ -79,11 +79,7 @@ class DealLedger(Application[UUID]):
     }
 
     def construct_recorder(self) -> Any:
-        """The library's recorder; on PostgreSQL it (re)creates its tables and functions.
-
-        Processes opening one PostgreSQL ledger at the same moment race on that
-        DDL ("tuple concurrently updated", "duplicate key ... pg_type"): try again.
-        """
+        """The library's recorder, opened again when other processes race on its DDL (see `open_recorder`)."""
         return open_recorder(super().construct_recorder)
 
     def append(self, draft: Draft) -> Outcome:
