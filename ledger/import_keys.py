@@ -118,6 +118,8 @@ class ImportKeys:
 
     def flush(self) -> None:
         """Writes the batch's new keys and forgets them in memory."""
+        # One transaction: in autocommit each row would be its own (~10x slower).
+        self.db.execute("BEGIN")
         with self.db:
             self.db.executemany(
                 "INSERT OR REPLACE INTO ids VALUES (?, ?, ?)",
