@@ -148,6 +148,7 @@ class DealLedger(Application[UUID]):
         wait while an import runs. `owners_of` tells which deal already uses
         each of a batch's event ids (lines moved from another ledger keep them).
         """
+        from ledger.collector import collector_paused
         from ledger.import_keys import ImportKeys
 
         result = Imported()
@@ -155,7 +156,7 @@ class DealLedger(Application[UUID]):
         keys = ImportKeys()
         claims = IdClaims(keys, owners_of)
         try:
-            with self.recorder.bulk() as store:
+            with self.recorder.bulk() as store, collector_paused() as batch_done:
                 for chunk in _batched(lines, batch):
                     labels, drafts = [label for label, _ in chunk], [draft for _, draft in chunk]
                     claims.prefetch(drafts)
@@ -166,6 +167,7 @@ class DealLedger(Application[UUID]):
                         if deals[slug] is not None:
                             deals[slug] = keys.adopt(deals[slug])
                     keys.flush()
+                    batch_done()
         except OperationalError as error:
             raise StorageError(f"the ledger is busy or unavailable: {error}") from None
         finally:

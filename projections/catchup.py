@@ -75,15 +75,19 @@ class Reader:
     def _catch_up(self, writer: Any, advance: Callable[[int], None] | None) -> int:
         from eventsourcing.persistence import Tracking
 
+        from ledger.collector import collector_paused
         from projections.batches import folded
 
         start = writer.position(self.app.name)
         source = self._source(writer)
         streams, last = source.touched(start)
-        for deals, parties, events in folded(source, streams, self._sealed if self.sealer.cipher else None):
-            writer.write(deals, parties, events)
-            if advance:
-                advance(len(deals))
+        batches = folded(source, streams, self._sealed if self.sealer.cipher else None)
+        with collector_paused() as batch_done:
+            for deals, parties, events in batches:
+                writer.write(deals, parties, events)
+                batch_done()
+                if advance:
+                    advance(len(deals))
         if last > start:
             writer.write({}, {}, [], Tracking(self.app.name, last))
         return last - start
