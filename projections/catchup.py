@@ -14,6 +14,7 @@ The library is imported only when a `Reader` is made, so a `QuickReader`
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -72,15 +73,29 @@ class Reader:
         with self.index.exclusive() as writer:
             return self._catch_up(writer, advance)
 
-    def _catch_up(self, writer: Any, advance: Callable[[int], None] | None) -> int:
+    def _catch_up(self, writer: Any, advance: Callable[[int], None] | None, jobs: int | None = None) -> int:
         from eventsourcing.persistence import Tracking
 
-        from ledger.collector import collector_paused
-        from projections.batches import folded
+        from projections.parallel import default_jobs
 
         start = writer.position(self.app.name)
         source = self._source(writer)
         streams, last = source.touched(start)
+        jobs = default_jobs(last - start) if jobs is None else jobs
+        ledger_file = self._plain_file(writer, source)
+        if jobs > 1 and writer.fresh and ledger_file and len(streams) >= jobs:
+            self._fold_in_parallel(writer, source, streams, ledger_file, jobs, advance)
+        else:
+            self._fold(writer, source, streams, advance)
+        if last > start:
+            writer.write({}, {}, [], Tracking(self.app.name, last))
+        return last - start
+
+    def _fold(self, writer: Any, source: Any, streams: list[Any], advance: Callable[[int], None] | None) -> None:
+        """Folds the deals of `streams` and writes their rows, in this process."""
+        from ledger.collector import collector_paused
+        from projections.batches import folded
+
         batches = folded(source, streams, self._sealed if self.sealer.cipher else None)
         with collector_paused() as batch_done:
             for deals, parties, events in batches:
@@ -88,9 +103,49 @@ class Reader:
                 batch_done()
                 if advance:
                     advance(len(deals))
-        if last > start:
-            writer.write({}, {}, [], Tracking(self.app.name, last))
-        return last - start
+
+    def _fold_in_parallel(
+        self, writer: Any, source: Any, streams: list[Any], ledger_file: str, jobs: int,
+        advance: Callable[[int], None] | None,
+    ) -> None:  # fmt: skip
+        """`_fold` on `jobs` processes (see `projections.parallel`): rows of the first share written
+        here, the others' copied from their scratch files in order."""
+        import multiprocessing
+
+        from projections.parallel import copy_share, shares, workers
+
+        parts = shares(streams, jobs)
+        done = multiprocessing.get_context("spawn").Value("q", 0)
+        reported = 0
+
+        def tick() -> None:
+            nonlocal reported
+            if advance and done.value > reported:
+                now = done.value
+                advance(now - reported)
+                reported = now
+
+        def advance_here(deals: int) -> None:
+            if advance:
+                advance(deals)
+            tick()
+
+        cursor = writer.plain_cursor()
+        with workers(ledger_file, parts[1:], done) as wait:
+            self._fold(writer, source, parts[0], advance_here)
+            for i, share in enumerate(wait(tick), start=1):
+                name = f"share{i}"
+                copy_share(cursor, share, name)
+                writer.attached.append((cursor.connection, name))
+
+    def _plain_file(self, writer: Any, source: Any) -> str | None:
+        """The ledger's file when worker processes can read it as plain rows: SQLite, no key."""
+        from projections.sources import SQLiteRows, plain_record
+
+        if not isinstance(source, SQLiteRows) or source.record is not plain_record or self.sealer.cipher:
+            return None
+        name = self.app.env.get("SQLITE_DBNAME") or ""
+        return name if name and not name.startswith(("file:", ":memory:")) and os.path.exists(name) else None
 
     def _source(self, writer: Any) -> Any:
         """Where a catch-up reads events: plain rows in its own transaction on SQLite, else the recorder."""
@@ -125,12 +180,24 @@ class Reader:
         ]
         return deal, parties
 
-    def rebuild(self, advance: Callable[[int], None] | None = None) -> dict[str, int]:
-        """Drops the read models and builds them again from every event."""
-        with self.index.exclusive() as writer:
-            writer.clear(self.app.name)
-            self._catch_up(writer, advance)
-            writer.finish()
+    def rebuild(self, advance: Callable[[int], None] | None = None, jobs: int | None = None) -> dict[str, int]:
+        """Drops the read models and builds them again from every event.
+
+        `jobs` processes fold the deals (see `projections.parallel`); by
+        default one per core (at most 4) for a large unencrypted SQLite
+        ledger, else one.
+        """
+        from projections.parallel import detach
+
+        writer = None
+        try:
+            with self.index.exclusive() as writer:
+                writer.clear(self.app.name)
+                self._catch_up(writer, advance, jobs)
+                writer.finish()
+        finally:
+            for connection, name in writer.attached if writer else ():
+                detach(connection, [name])
         return self.counts()
 
     def counts(self) -> dict[str, int]:

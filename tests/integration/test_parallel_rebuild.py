@@ -1,0 +1,134 @@
+"""A rebuild spread over worker processes gives exactly the read models of a one-process rebuild."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bench.ledgers import dataset
+from bench.synth import Spec
+from ledger.application import DealLedger
+from ledger.cli import cli
+from ledger.storage import locate
+from projections.catchup import Reader
+from projections.parallel import default_jobs, shares
+from tests.integration.test_rebuild import TABLES, contents
+
+
+@pytest.fixture(scope="module")
+def ledger_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A ledger of 600 synthetic reports (English and Chinese, retractions) across 40 deals."""
+    where = tmp_path_factory.mktemp("parallel")
+    lines = dataset(Spec(600, 40, 7), where)
+    db = where / "ledger.db"
+    result = CliRunner().invoke(cli, ["--db", str(db), "import", str(lines)])
+    assert result.exit_code == 0, result.output
+    caught_up = CliRunner().invoke(cli, ["--db", str(db), "deals", "--json"])  # a read catches the read models up
+    assert caught_up.exit_code == 0, caught_up.output
+    return db
+
+
+def rows_in_order(db: Path) -> dict[str, list[tuple]]:
+    """Every read-model row in the order it was written (rowid), as a serial rebuild writes them."""
+    with sqlite3.connect(db) as connection:
+        return {table: connection.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall() for table in TABLES}
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_workers_give_the_rows_one_process_gives_in_the_same_order(ledger_file: Path, tmp_path: Path, jobs: int) -> None:
+    serial, parallel = tmp_path / "serial.db", tmp_path / "parallel.db"
+    for copy in (serial, parallel):
+        with sqlite3.connect(ledger_file) as source, sqlite3.connect(copy) as target:
+            source.backup(target)
+    results = {}
+    for db, n in ((serial, 1), (parallel, jobs)):
+        app = DealLedger(env=locate(str(db)).settings())
+        results[n] = Reader(app).rebuild(jobs=n)
+        app.close()
+    assert results[1] == results[jobs]
+    assert results[1]["event_index"] == 600 and results[1]["deal_index"] == 40
+    assert rows_in_order(parallel) == rows_in_order(serial)
+
+
+def test_a_parallel_rebuild_then_a_catch_up_equal_a_catch_up_from_nothing(ledger_file: Path, tmp_path: Path) -> None:
+    db = tmp_path / "ledger.db"
+    with sqlite3.connect(ledger_file) as source, sqlite3.connect(db) as target:
+        source.backup(target)
+    app = DealLedger(env=locate(str(db)).settings())
+    reader = Reader(app)
+    reader.catch_up()
+    before = contents(reader)
+    assert before["event_index"]
+    reader.rebuild(jobs=2)
+    assert contents(reader) == before
+    result = CliRunner().invoke(cli, ["--db", str(db), "append", "orbit-bio-series-a-1", "amount-revised", "--source",
+                                      "Reuters", "--reported", "2026-02-01", "--party", "nvidia=$31B"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    reader.catch_up()
+    assert reader.mismatches() == []
+    app.close()
+
+
+def test_the_cli_rebuilds_with_jobs_and_leaves_no_scratch_files(ledger_file: Path, tmp_path: Path) -> None:
+    db = tmp_path / "ledger.db"
+    with sqlite3.connect(ledger_file) as source, sqlite3.connect(db) as target:
+        source.backup(target)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    done = subprocess.run([sys.executable, "-m", "ledger", "--db", str(db), "rebuild", "--jobs", "2", "--json"],
+                          capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert '"event_index": 600' in done.stdout
+    assert list(scratch.iterdir()) == []
+
+
+def test_a_failing_worker_says_what_one_process_says_and_the_read_models_stay(ledger_file: Path, tmp_path: Path) -> None:
+    db = tmp_path / "ledger.db"
+    with sqlite3.connect(ledger_file) as source, sqlite3.connect(db) as target:
+        source.backup(target)
+    before = rows_in_order(db)
+    assert all(before.values())
+    with sqlite3.connect(db) as connection:
+        # The last deal recorded is in the last worker's share: make one of its events unreadable.
+        (stream,) = connection.execute(
+            "SELECT originator_id FROM stored_events GROUP BY originator_id ORDER BY MIN(rowid) DESC LIMIT 1"
+        ).fetchone()
+        connection.execute("UPDATE stored_events SET state = X'00ff' WHERE originator_id = ? AND originator_version = 1",
+                           (stream,))  # fmt: skip
+    runs = {
+        jobs: subprocess.run([sys.executable, "-m", "ledger", "--db", str(db), "rebuild", "--jobs", str(jobs)],
+                             capture_output=True, text=True, timeout=120)  # fmt: skip
+        for jobs in (1, 2)
+    }
+    for done in runs.values():
+        assert done.returncode == 1, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+        assert "it is corrupt" in done.stderr
+        assert rows_in_order(db) == before
+    assert runs[2].stderr == runs[1].stderr
+
+
+def test_jobs_outside_1_to_8_are_refused(ledger_file: Path) -> None:
+    for jobs in ("0", "9", "two"):
+        result = CliRunner().invoke(cli, ["--db", str(ledger_file), "rebuild", "--jobs", jobs])
+        assert result.exit_code == 2
+        assert "--jobs" in result.output
+
+
+def test_shares_are_contiguous_and_cover_every_stream_once() -> None:
+    streams = list(range(10))
+    assert shares(streams, 3) == [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9]]
+    assert shares(streams, 1) == [streams]
+    assert [len(s) for s in shares(list(range(7)), 4)] == [2, 2, 2, 1]
+
+
+def test_small_ledgers_rebuild_on_one_process() -> None:
+    assert default_jobs(49_999) == 1
+    assert default_jobs(50_000) == min(os.cpu_count() or 1, 4)
