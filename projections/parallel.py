@@ -92,6 +92,7 @@ def workers(ledger_path: str, parts: list[list[str]], done: Any) -> Iterator[Cal
 def fold_share(ledger_path: str, streams: list[str], out_path: str, done: Any, errors: Any) -> None:
     """In a worker: folds the deals of `streams` into the read-model tables of a new file at `out_path`."""
     try:
+        from ledger.collector import collector_paused
         from projections.batches import folded
         from projections.sources import SQLiteRows, plain_record
 
@@ -104,12 +105,14 @@ def fold_share(ledger_path: str, streams: list[str], out_path: str, done: Any, e
             out.execute(statement.format(**TABLES))
         out.execute("BEGIN")
         source = SQLiteRows(ledger.cursor(), plain_record)
-        for deals, parties, events in folded(source, streams):
-            out.executemany(_insert("deal_index", DEAL_COLUMNS), list(deals.values()))
-            out.executemany(_insert("party_index", PARTY_COLUMNS), [row for deal in deals for row in parties[deal]])
-            out.executemany(_insert("event_index", EVENT_COLUMNS), events)
-            with done.get_lock():
-                done.value += len(deals)
+        with collector_paused() as batch_done:
+            for deals, parties, events in folded(source, streams):
+                out.executemany(_insert("deal_index", DEAL_COLUMNS), list(deals.values()))
+                out.executemany(_insert("party_index", PARTY_COLUMNS), [row for deal in deals for row in parties[deal]])
+                out.executemany(_insert("event_index", EVENT_COLUMNS), events)
+                batch_done()
+                with done.get_lock():
+                    done.value += len(deals)
         out.execute("COMMIT")
         out.close()
         ledger.close()
