@@ -112,7 +112,7 @@ class Reader:
         here, the others' copied from their scratch files in order."""
         import multiprocessing
 
-        from projections.parallel import copy_share, shares, workers
+        from projections.parallel import copy_chunk, shares, workers
 
         parts = shares(streams, jobs)
         done = multiprocessing.get_context("spawn").Value("q", 0)
@@ -131,11 +131,11 @@ class Reader:
             tick()
 
         cursor = writer.plain_cursor()
-        with workers(ledger_file, parts[1:], done) as wait:
+        with workers(ledger_file, parts[1:], done) as started:
             self._fold(writer, source, parts[0], advance_here)
-            for i, share in enumerate(wait(tick), start=1):
-                name = f"share{i}"
-                copy_share(cursor, share, name)
+            for i, chunk in enumerate(started.chunks(tick)):
+                name = f"chunk{i}"
+                copy_chunk(cursor, chunk, name)
                 writer.attached.append((cursor.connection, name))
 
     def _plain_file(self, writer: Any, source: Any) -> str | None:

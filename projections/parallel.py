@@ -5,18 +5,25 @@ rebuild; one process uses one core. For a large unencrypted SQLite ledger a
 rebuild splits its deals (in first-recorded order) into contiguous shares:
 this process folds the first share straight into the read models, as a
 serial rebuild does, while each worker process folds one of the other shares
-into a scratch SQLite file. Once all are done, each scratch file is attached
-and its rows copied with `INSERT … SELECT`, share after share, in the same
-order a serial rebuild writes them, all inside the rebuild's one
-transaction. The workers only read the ledger (the rebuild holds the write
-lock, so no event can be added meanwhile); the scratch files live in a
-private temporary directory, deleted at the end, whatever happens.
+into a few scratch SQLite files, one chunk of its deals after another. This
+process then attaches each chunk as soon as it is complete and copies its
+rows with `INSERT … SELECT`, chunk after chunk, share after share: the rows
+go in in the order a serial rebuild writes them, inside the rebuild's one
+transaction, while the workers are still folding the next chunks. The
+workers only read the ledger (the rebuild holds the write lock, so no event
+can be added meanwhile); the chunks live in a private temporary directory,
+deleted at the end, whatever happens.
+
+Workers are started with `spawn`: a script that calls a rebuild with more
+than one job must guard its top level with `if __name__ == "__main__":`
+(the `ledger` command does).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
@@ -30,7 +37,9 @@ from projections.index import CREATE, DEAL_COLUMNS, EVENT_COLUMNS, PARTY_COLUMNS
 
 #: Events a ledger needs before a rebuild spreads over cores: starting a worker costs ~0.2 s.
 PARALLEL_FROM_EVENTS = 50_000
-#: The read models' tables and columns, in the order a share's rows are copied.
+#: Databases one SQLite connection can attach (SQLITE_MAX_ATTACHED); a transaction cannot detach them.
+MAX_ATTACHED = 10
+#: The read models' tables and columns, in the order a chunk's rows are copied.
 COPIED = (("deal_index", DEAL_COLUMNS), ("party_index", PARTY_COLUMNS), ("event_index", EVENT_COLUMNS))
 
 
@@ -50,47 +59,79 @@ def shares(streams: list[Any], jobs: int) -> list[list[Any]]:
     return [streams[bounds[i] : bounds[i + 1]] for i in range(jobs)]
 
 
-@contextmanager
-def workers(ledger_path: str, parts: list[list[str]], done: Any) -> Iterator[Callable[[Callable[[], None]], list[Path]]]:
-    """Starts one worker per share; the yielded function waits for them (calling `tick` now and then)
-    and gives their files, in the order of `parts`."""
-    context = multiprocessing.get_context("spawn")
-    with tempfile.TemporaryDirectory(prefix="ledger-rebuild-") as scratch:
-        files = [Path(scratch) / f"share-{i}.db" for i in range(len(parts))]
-        errors = context.Queue()
-        processes = [
-            context.Process(target=fold_share, args=(ledger_path, part, str(path), done, errors), daemon=True)
-            for part, path in zip(parts, files, strict=True)
+class Workers:
+    """Worker processes folding shares into chunk files; `chunks` gives the files in order as they complete."""
+
+    def __init__(self, ledger_path: str, parts: list[list[str]], done: Any, scratch: Path):
+        context = multiprocessing.get_context("spawn")
+        per_worker = max(1, min(8, MAX_ATTACHED // max(1, len(parts))))
+        self.files = [
+            [scratch / f"share-{w}-chunk-{i}.db" for i in range(min(per_worker, len(part)) or 1)]
+            for w, part in enumerate(parts)
         ]
-        for process in processes:
+        self.ready = context.Queue()
+        self.errors = context.Queue()
+        self.processes = [
+            context.Process(
+                target=fold_share, args=(ledger_path, part, [str(f) for f in files], done, self.ready, self.errors),
+                daemon=True,
+            )
+            for part, files in zip(parts, self.files, strict=True)
+        ]  # fmt: skip
+        for process in self.processes:
             process.start()
 
-        def wait(tick: Callable[[], None]) -> list[Path]:
-            for process in processes:
-                while process.is_alive():
-                    process.join(0.1)
-                    tick()
-            tick()
-            if not errors.empty():
-                raise WorkerError(errors.get())
-            failed = [p.exitcode for p in processes if p.exitcode != 0]
-            if failed:
-                raise WorkerError(f"a rebuild worker stopped with exit code {failed[0]}")
-            return files
+    def chunks(self, tick: Callable[[], None]) -> Iterator[Path]:
+        """Each chunk file, in order, once its worker has closed it; `tick` runs while waiting."""
+        complete: set[str] = set()
+        for files in self.files:
+            for path in files:
+                while str(path) not in complete:
+                    try:
+                        complete.add(self.ready.get(timeout=0.1))
+                    except queue.Empty:
+                        tick()
+                        for worker in self.processes:
+                            if worker.exitcode not in (None, 0):
+                                self._failed(worker)
+                tick()
+                yield path
+        for worker in self.processes:
+            worker.join()
+            if worker.exitcode != 0:
+                self._failed(worker)
 
+    def _failed(self, worker: Any) -> None:
+        worker.join()
         try:
-            yield wait
+            message = self.errors.get(timeout=1)
+        except queue.Empty:
+            message = f"a rebuild worker stopped with exit code {worker.exitcode}"
+        raise WorkerError(message)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.is_alive():
+                process.terminate()
+            process.join()
+        for q in (self.ready, self.errors):
+            q.close()
+            q.join_thread()
+
+
+@contextmanager
+def workers(ledger_path: str, parts: list[list[str]], done: Any) -> Iterator[Workers]:
+    """One worker per share, with a private scratch directory; stopped and removed on the way out."""
+    with tempfile.TemporaryDirectory(prefix="ledger-rebuild-") as scratch:
+        started = Workers(ledger_path, parts, done, Path(scratch))
+        try:
+            yield started
         finally:
-            for process in processes:
-                if process.is_alive():
-                    process.terminate()
-                process.join()
-            errors.close()
-            errors.join_thread()
+            started.stop()
 
 
-def fold_share(ledger_path: str, streams: list[str], out_path: str, done: Any, errors: Any) -> None:
-    """In a worker: folds the deals of `streams` into the read-model tables of a new file at `out_path`."""
+def fold_share(ledger_path: str, streams: list[str], files: list[str], done: Any, ready: Any, errors: Any) -> None:
+    """In a worker: folds the deals of `streams` into the read-model tables of `files`, a chunk each."""
     try:
         from ledger.collector import collector_paused
         from projections.batches import folded
@@ -98,23 +139,25 @@ def fold_share(ledger_path: str, streams: list[str], out_path: str, done: Any, e
 
         ledger = sqlite3.connect(f"file:{ledger_path}?mode=ro", uri=True)
         ledger.execute(f"PRAGMA mmap_size = {MMAP_SIZE}")
-        out = sqlite3.connect(out_path, isolation_level=None)
-        for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -65536"):
-            out.execute(f"PRAGMA {pragma}")
-        for statement in (CREATE[0], UNKEYED_PARTY_INDEX, UNKEYED_EVENT_INDEX):
-            out.execute(statement.format(**TABLES))
-        out.execute("BEGIN")
         source = SQLiteRows(ledger.cursor(), plain_record)
         with collector_paused() as batch_done:
-            for deals, parties, events in folded(source, streams):
-                out.executemany(_insert("deal_index", DEAL_COLUMNS), list(deals.values()))
-                out.executemany(_insert("party_index", PARTY_COLUMNS), [row for deal in deals for row in parties[deal]])
-                out.executemany(_insert("event_index", EVENT_COLUMNS), events)
-                batch_done()
-                with done.get_lock():
-                    done.value += len(deals)
-        out.execute("COMMIT")
-        out.close()
+            for path, chunk in zip(files, shares(streams, len(files)), strict=True):
+                out = sqlite3.connect(path, isolation_level=None)
+                for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -65536"):
+                    out.execute(f"PRAGMA {pragma}")
+                for statement in (CREATE[0], UNKEYED_PARTY_INDEX, UNKEYED_EVENT_INDEX):
+                    out.execute(statement.format(**TABLES))
+                out.execute("BEGIN")
+                for deals, parties, events in folded(source, chunk):
+                    out.executemany(_insert("deal_index", DEAL_COLUMNS), list(deals.values()))
+                    out.executemany(_insert("party_index", PARTY_COLUMNS), [r for deal in deals for r in parties[deal]])
+                    out.executemany(_insert("event_index", EVENT_COLUMNS), events)
+                    batch_done()
+                    with done.get_lock():
+                        done.value += len(deals)
+                out.execute("COMMIT")
+                out.close()
+                ready.put(path)
         ledger.close()
     except BaseException as error:  # noqa: BLE001 - the parent says it in one line
         from ledger.errors import LedgerError
@@ -124,8 +167,8 @@ def fold_share(ledger_path: str, streams: list[str], out_path: str, done: Any, e
         raise SystemExit(1) from None
 
 
-def copy_share(cursor: Any, path: Path, name: str) -> None:
-    """Copies a worker's rows into the read models, inside the caller's transaction."""
+def copy_chunk(cursor: Any, path: Path, name: str) -> None:
+    """Copies a chunk's rows into the read models, inside the caller's transaction."""
     cursor.execute(f"ATTACH DATABASE ? AS {name}", (str(path),))
     for table, columns in COPIED:
         names = ", ".join(columns)
@@ -133,7 +176,7 @@ def copy_share(cursor: Any, path: Path, name: str) -> None:
 
 
 def detach(connection: sqlite3.Connection, names: list[str]) -> None:
-    """Detaches copied shares once the transaction has ended (SQLite refuses it inside one)."""
+    """Detaches copied chunks once the transaction has ended (SQLite refuses it inside one)."""
     for name in names:
         try:
             connection.execute(f"DETACH DATABASE {name}")

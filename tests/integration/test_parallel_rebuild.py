@@ -40,7 +40,7 @@ def rows_in_order(db: Path) -> dict[str, list[tuple]]:
         return {table: connection.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall() for table in TABLES}
 
 
-@pytest.mark.parametrize("jobs", [2, 3])
+@pytest.mark.parametrize("jobs", [2, 3, 8])
 def test_workers_give_the_rows_one_process_gives_in_the_same_order(ledger_file: Path, tmp_path: Path, jobs: int) -> None:
     serial, parallel = tmp_path / "serial.db", tmp_path / "parallel.db"
     for copy in (serial, parallel):
