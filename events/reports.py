@@ -6,7 +6,6 @@ retracted by a later `ReportRetracted` that names it.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import date, datetime
 from enum import StrEnum
@@ -14,18 +13,16 @@ from functools import cached_property
 from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
-import orjson
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, field_validator, model_validator
 
 from events.base import Immutable, Line, PlainText, Slug
 from events.figures import Figure
+from events.stored import CONTENT_FIELDS, content_hash  # noqa: F401 - CONTENT_FIELDS is re-exported
 
 LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 URL = re.compile(r"https?://[^\s\x00-\x1f\x7f]+")
 SURROGATE = re.compile(r"[\ud800-\udfff]")
 
-#: What a report's content hash covers: what the source said, not when or by whom it was recorded.
-CONTENT_FIELDS = ("deal", "reported", "source", "quote", "note", "figures", "commitments")
 
 #: Conventional deal-level figure names; any other slug is allowed too.
 FIGURE_NAMES = {
@@ -227,10 +224,8 @@ class Report(DomainEvent):
 
     @cached_property
     def content_hash(self) -> str:
-        """SHA-256 of what the source said, so the same report is recognised again."""
-        content = {name: self.json_state[name] for name in CONTENT_FIELDS}
-        content["kind"] = self.kind
-        return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        """SHA-256 of what the source said, so the same report is recognised again (`events.stored.content_hash`)."""
+        return content_hash(self.kind, self.json_state)
 
 
 class TalksOpened(Report):

@@ -24,6 +24,8 @@ from typing import Any
 from events.amounts import FigureMethods, Qualifier
 
 RETRACTION = "retraction"
+#: What a report's content hash covers: what the source said, not when or by whom it was recorded.
+CONTENT_FIELDS = ("deal", "reported", "source", "quote", "note", "figures", "commitments")
 #: The kind of each event class, by the topic it is stored under.
 KINDS = {
     "events.reports:TalksOpened": "talks-opened",
@@ -160,6 +162,25 @@ class StoredReport(StoredRecord):
     source: StoredSource
     figures: dict[str, StoredFigure]
     commitments: tuple[StoredCommitment, ...]
+
+    @property
+    def content_hash(self) -> str:
+        """As `events.reports.Report.content_hash` (computed, not kept: only the write side's rules ask)."""
+        return content_hash(self.kind, self.state)
+
+
+def content_hash(kind: str, state: dict[str, Any]) -> str:
+    """SHA-256 of what a report's source said (its stored JSON's content fields and its kind).
+
+    The same report recorded twice has the same hash, so an import run twice adds nothing.
+    """
+    import hashlib
+
+    import orjson
+
+    content = {name: state[name] for name in CONTENT_FIELDS}
+    content["kind"] = kind
+    return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 class StoredRetraction(StoredRecord):

@@ -18,12 +18,13 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
+from eventsourcing.persistence import EventStore, IntegrityError, OperationalError, PersistenceError
 
 from events.intake import Draft, RetractionDraft
 from events.reports import DomainEvent, Source
 from ledger import domain, reading
 from ledger.errors import DealNotFoundError, DomainError, StorageError
+from ledger.mapper import RecordReader
 from ledger.reading import open_recorder
 
 #: Import lines decided and stored at a time.
@@ -81,6 +82,19 @@ class DealLedger(Application[UUID]):
     def construct_recorder(self) -> Any:
         """The library's recorder, opened again when other processes race on its DDL (see `open_recorder`)."""
         return open_recorder(super().construct_recorder)
+
+    def construct_repository(self) -> Any:
+        """The library's repository (cache, fast-forwarding), reading a deal's events as light records.
+
+        The rules need only each event's kind, id, content hash and dates:
+        validating every stored event through pydantic again whenever a deal
+        is loaded made writes to long deals, and imports into a large ledger,
+        several times slower. Events not in today's shape still go through
+        pydantic and the upcasters (`PydanticMapper.to_record`).
+        """
+        repository = super().construct_repository()
+        repository.event_store = EventStore(mapper=RecordReader(self.mapper), recorder=self.recorder)  # type: ignore[arg-type]
+        return repository
 
     def append(self, draft: Draft) -> Outcome:
         """Records one report; refuses it if the same report is already recorded."""

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import singledispatch
 from uuid import UUID, uuid4
 
 from events.intake import Draft
 from events.reports import REPORT_KINDS, DomainEvent, Report, ReportRetracted, RoundClosed, Source
+from events.stored import RETRACTION, StoredRecord
 from ledger.errors import DomainError, EventNotFoundError
 from ledger.streams import NAMESPACE, deal_id  # noqa: F401 - a deal's stream id, part of this module's API
 
@@ -40,28 +40,26 @@ class Deal:
         return min(self.closings.values(), default=None)
 
 
-@singledispatch
-def apply(event: DomainEvent, deal: Deal) -> None:
-    """Folds one event into the deal's state."""
-    deal.kinds[event.event_id] = event.kind
+def apply(event: DomainEvent | StoredRecord, deal: Deal) -> None:
+    """Folds one event into the deal's state: a model just decided, or a stored event's light record."""
+    event_id = _uuid(event.event_id)
+    deal.kinds[event_id] = event.kind
+    if event.kind == RETRACTION:
+        retracted = _uuid(event.retracted)  # type: ignore[union-attr]
+        deal.retracted.add(retracted)
+        deal.closings.pop(retracted, None)
+        return
+    deal.content[event.content_hash] = event_id  # type: ignore[union-attr]
+    if event.kind == RoundClosed.kind:
+        deal.closings[event_id] = event.reported_day  # type: ignore[union-attr]
 
 
-@apply.register
-def _(event: Report, deal: Deal) -> None:
-    deal.kinds[event.event_id] = event.kind
-    deal.content[event.content_hash] = event.event_id
-    if isinstance(event, RoundClosed):
-        deal.closings[event.event_id] = event.reported_day
+def _uuid(value: UUID | str) -> UUID:
+    """An event id as the rules keep it (a record holds it as text)."""
+    return value if isinstance(value, UUID) else UUID(value)
 
 
-@apply.register
-def _(event: ReportRetracted, deal: Deal) -> None:
-    deal.kinds[event.event_id] = event.kind
-    deal.retracted.add(event.retracted)
-    deal.closings.pop(event.retracted, None)
-
-
-def project_deal(deal: Deal | None, events: Iterable[DomainEvent]) -> Deal | None:
+def project_deal(deal: Deal | None, events: Iterable[DomainEvent | StoredRecord]) -> Deal | None:
     """The deal's state after the given events (the repository's projector)."""
     for event in events:
         if deal is None:

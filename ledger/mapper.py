@@ -114,3 +114,16 @@ class PydanticMapper(Mapper):
             return cls.model_validate(event_state)
         except ValidationError as error:
             raise MapperDeserialisationError(f"stored {where} is not a valid {cls.__name__}: {error}") from error
+
+
+class RecordReader:
+    """The part of a mapper an event store reads with, giving light records (`PydanticMapper.to_record`)."""
+
+    def __init__(self, mapper: PydanticMapper):
+        self.mapper = mapper
+
+    def to_domain_event(self, stored_event: StoredEvent) -> StoredRecord:
+        return self.mapper.to_record(stored_event)
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        return self.mapper.to_stored_event(domain_event)
