@@ -20,19 +20,16 @@ def folded(source: Any, streams: list[Any], seal: Callable[..., Any] | None = No
     """The rows of the deals of `streams`, `DEALS_PER_WRITE` deals at a time; `seal` seals a deal's rows."""
     from projections.rows import deal_rows
 
-    deals: dict[str, tuple[Any, ...]] = {}
-    parties: dict[str, list[tuple[Any, ...]]] = {}
-    events: list[tuple[Any, ...]] = []
-    for stream in streams:
-        records = source.records(stream)
-        if not records:
-            continue
-        slug = records[0].deal
-        rows = deal_rows(records)
-        deals[slug], parties[slug] = seal(*rows) if seal else rows
-        events += [(str(r.event_id), slug, r.kind, r.originator_version) for r in records]
-        if len(deals) == DEALS_PER_WRITE:
+    for start in range(0, len(streams), DEALS_PER_WRITE):
+        deals: dict[str, tuple[Any, ...]] = {}
+        parties: dict[str, list[tuple[Any, ...]]] = {}
+        events: list[tuple[Any, ...]] = []
+        for records in source.records_many(streams[start : start + DEALS_PER_WRITE]):
+            if not records:
+                continue
+            slug = records[0].deal
+            rows = deal_rows(records)
+            deals[slug], parties[slug] = seal(*rows) if seal else rows
+            events += [(str(r.event_id), slug, r.kind, r.originator_version) for r in records]
+        if deals:
             yield deals, parties, events
-            deals, parties, events = {}, {}, []
-    if deals:
-        yield deals, parties, events

@@ -148,15 +148,21 @@ class Reader:
         return name if name and not name.startswith(("file:", ":memory:")) and os.path.exists(name) else None
 
     def _source(self, writer: Any) -> Any:
-        """Where a catch-up reads events: plain rows in its own transaction on SQLite, else the recorder."""
-        from projections.sources import RecorderEvents, SQLiteRows, plain_record
+        """Where a catch-up reads events: plain rows in its own transaction, else the recorder."""
+        from projections.sources import PostgresRows, RecorderEvents, SQLiteRows, plain_record
 
         cursor = writer.plain_cursor()
-        if cursor is None or getattr(self.app.recorder, "events_table_name", None) != "stored_events":
+        table = getattr(self.app.recorder, "events_table_name", None)
+        if cursor is None or table is None:
             return RecorderEvents(self.app.recorder, self.app.mapper)
         mapper = self.app.mapper
         plain = not mapper.cipher and not mapper.compressor and type(mapper.transcoder).__name__ == "OrjsonTranscoder"
-        return SQLiteRows(cursor, plain_record if plain else mapper.record)
+        record = plain_record if plain else mapper.record
+        if getattr(writer.c, "sqlite_cursor", None) is None:
+            return PostgresRows(cursor, f'{self.index.prefix}"{table}"', record)
+        if table != "stored_events":
+            return RecorderEvents(self.app.recorder, self.app.mapper)
+        return SQLiteRows(cursor, record)
 
     def _records(self, stream: Any) -> list[StoredRecord]:
         """Every event of one stream, in record order, as light records."""

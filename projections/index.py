@@ -65,6 +65,14 @@ class IndexSQL:
         marks = ", ".join("?" for _ in columns)
         return self.sql(f"INSERT INTO {{{table}}} ({', '.join(columns)}) VALUES ({marks}) {conflict}")
 
+    def add_rows(
+        self, c: Any, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]], conflict: str = "",
+        conflicts_expected: bool = False,
+    ) -> None:  # fmt: skip
+        """Inserts rows into a read-model table (one statement for all of them); `conflict` says
+        what to do with a row that breaks a key, `conflicts_expected` whether many will."""
+        c.executemany(self._insert(table, columns, conflict), rows)
+
     datastore: Any
     tracking_table = "tracking"
     #: Taken first in every writing transaction, so one catch-up at a time writes the read models.
@@ -117,13 +125,18 @@ class IndexWriter:
         self.attached: list[tuple[Any, str]] = []
 
     def plain_cursor(self) -> Any:
-        """On SQLite, a cursor in this transaction that fetches plain tuples; None elsewhere."""
+        """A cursor in this transaction that fetches plain tuples (SQLite or psycopg); None elsewhere."""
         raw = getattr(self.c, "sqlite_cursor", None)
-        if raw is None:
+        if raw is not None:
+            cursor = raw.connection.cursor()
+            cursor.row_factory = None
+            return cursor
+        connection = getattr(self.c, "connection", None)
+        if connection is None or not hasattr(connection, "pgconn"):
             return None
-        cursor = raw.connection.cursor()
-        cursor.row_factory = None
-        return cursor
+        from psycopg.rows import tuple_row
+
+        return connection.cursor(row_factory=tuple_row)
 
     def position(self, application_name: str) -> int:
         """How far the read models had got, read under the lock."""
@@ -140,19 +153,21 @@ class IndexWriter:
 
         Each kind of statement runs once for all the rows given (executemany).
         """
-        c, sql, insert = self.c, self.index.sql, self.index._insert
+        c, sql, add = self.c, self.index.sql, self.index.add_rows
         if deals:
             if not self.fresh:
                 keys = [(deal,) for deal in deals]
                 c.executemany(sql("DELETE FROM {deal_index} WHERE deal = ?"), keys)
                 c.executemany(sql("DELETE FROM {party_index} WHERE deal = ?"), keys)
-            c.executemany(insert("deal_index", DEAL_COLUMNS, ""), list(deals.values()))
+            add(c, "deal_index", DEAL_COLUMNS, list(deals.values()))
             rows = [row for deal in deals for row in parties.get(deal, ())]
             if rows:
-                c.executemany(insert("party_index", PARTY_COLUMNS, ""), rows)
+                add(c, "party_index", PARTY_COLUMNS, rows)
         if events:
             keyed = self.index.keyed_while_refilled or not self.fresh
-            c.executemany(insert("event_index", EVENT_COLUMNS, "ON CONFLICT (event_id) DO NOTHING" if keyed else ""), events)
+            # A catch-up adds again the events of each deal it refolds: most are there already.
+            conflict = "ON CONFLICT (event_id) DO NOTHING" if keyed else ""
+            add(c, "event_index", EVENT_COLUMNS, events, conflict, conflicts_expected=not self.fresh)
         if tracking:
             self.index._insert_tracking(c, tracking)  # type: ignore[attr-defined]
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing.postgres import PostgresTrackingRecorder
+from psycopg.errors import UniqueViolation
 from psycopg.sql import SQL
 
 from projections.index import CREATE, IndexSQL
@@ -21,6 +23,31 @@ class PostgresIndex(IndexSQL, PostgresTrackingRecorder):
         self.prefix = f'"{self.datastore.schema}".' if self.datastore.schema else ""
         self.tracking_table = f'{self.prefix}"{self.tracking_table_name}"'
         self.sql_create_statements.extend(SQL(self.sql(s)) for s in CREATE)  # type: ignore[arg-type]
+
+    def add_rows(
+        self, c: Any, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]], conflict: str = "",
+        conflicts_expected: bool = False,
+    ) -> None:  # fmt: skip
+        """Inserts rows with COPY, many times faster than INSERTs. Where rows may break a key
+        (`conflict`), the COPY runs in a savepoint and, if a row does, the rows are INSERTed with
+        `conflict` instead; where many will, they are INSERTed straight away."""
+        if conflict and conflicts_expected:
+            super().add_rows(c, table, columns, rows, conflict)
+            return
+        copy = self.sql(f"COPY {{{table}}} ({', '.join(columns)}) FROM STDIN")
+        if conflict:
+            c.execute("SAVEPOINT add_rows")
+        try:
+            with c.copy(copy) as copying:
+                for row in rows:
+                    copying.write_row(row)
+        except UniqueViolation:
+            if not conflict:
+                raise
+            c.execute("ROLLBACK TO SAVEPOINT add_rows")
+            super().add_rows(c, table, columns, rows, conflict)
+        if conflict:
+            c.execute("RELEASE SAVEPOINT add_rows")
 
     def sql(self, statement: str) -> str:
         statement = super().sql(statement)

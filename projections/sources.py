@@ -64,6 +64,53 @@ class RecorderEvents:
         to_record = self.mapper.to_record
         return [to_record(stored) for stored in self.recorder.select_events(stream)]
 
+    def records_many(self, streams: list[Any]) -> list[list[StoredRecord]]:
+        """`records` of each stream."""
+        return [self.records(stream) for stream in streams]
+
+
+class PostgresRows:
+    """Events of a PostgreSQL ledger as plain rows through a cursor of the caller's transaction.
+
+    A rebuild or a long catch-up reads many streams: one query per batch of
+    streams, and stream ids from the notification index alone, instead of
+    one query per stream and every notification's state.
+    """
+
+    def __init__(self, cursor: Any, table: str, record: RecordMaker):
+        self.cursor = cursor
+        self.table = table
+        self.record = record
+
+    def touched(self, start: int) -> tuple[list[Any], int]:
+        """The streams with events after `start`, first touched first, and the last id."""
+        self.cursor.execute(f"SELECT MAX(notification_id) FROM {self.table}")
+        last = self.cursor.fetchone()[0] or 0
+        if last <= start:
+            return [], start
+        self.cursor.execute(
+            f"SELECT originator_id FROM {self.table} WHERE notification_id > %s AND notification_id <= %s "
+            "GROUP BY originator_id ORDER BY MIN(notification_id)",
+            (start, last),
+        )
+        return [row[0] for row in self.cursor.fetchall()], last
+
+    def records(self, stream: Any) -> list[StoredRecord]:
+        return self.records_many([stream])[0]
+
+    def records_many(self, streams: list[Any]) -> list[list[StoredRecord]]:
+        """`records` of each stream, read in one query."""
+        self.cursor.execute(
+            f"SELECT originator_id, originator_version, topic, state FROM {self.table} "
+            "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version",
+            (list(streams),),
+        )
+        found: dict[Any, list[StoredRecord]] = {stream: [] for stream in streams}
+        record = self.record
+        for originator_id, version, topic, state in self.cursor.fetchall():
+            found[originator_id].append(record(originator_id, version, topic, bytes(state)))
+        return list(found.values())
+
 
 class SQLiteRows:
     """Events of a SQLite ledger as plain rows through one cursor (see `ledger.sqlite_reads`)."""
@@ -75,6 +122,10 @@ class SQLiteRows:
     def touched(self, start: int) -> tuple[list[Any], int]:
         """The streams (as 32 hex digits) with events after `start`, first touched first, and the last id."""
         return streams_after(self.cursor, start)
+
+    def records_many(self, streams: list[Any]) -> list[list[StoredRecord]]:
+        """`records` of each stream."""
+        return [self.records(stream) for stream in streams]
 
     def records(self, stream: Any) -> list[StoredRecord]:
         """Every event of one stream, in record order."""

@@ -39,20 +39,27 @@ def test_a_rebuild_twice_and_a_catch_up_after_it_equal_a_catch_up_from_nothing(b
     app.close()
 
 
-def test_a_rebuild_keeps_the_first_deal_of_an_event_id_two_deals_share(tmp_path) -> None:
+def test_a_rebuild_keeps_the_first_deal_of_an_event_id_two_deals_share(backend: Backend) -> None:
     """Ledgers from before ids were checked across deals may have one; a catch-up keeps the first too."""
-    db = str(tmp_path / "ledger.db")
-    assert CliRunner().invoke(cli, ["--db", db, "import", str(EXAMPLE)]).exit_code == 0
-    app = DealLedger(env=locate(db).settings())
+    assert CliRunner().invoke(cli, ["--db", backend.db, "import", str(EXAMPLE)]).exit_code == 0
+    app = DealLedger(env=locate(backend.db).settings())
     first, other = app.deal_events("openai-2026")[0], app.deal_events("xai-series-e-2026")[0]
+    if backend.name == "sqlite":
+        table, mark, stream = "stored_events", "?", other.originator_id.hex
+    else:
+        table, mark, stream = f'"{backend.schema}".{app.recorder.events_table_name}', "%s", other.originator_id
     with app.recorder.datastore.transaction(commit=True) as c:
-        c.execute("SELECT state FROM stored_events WHERE originator_id = ? AND originator_version = 1",
-                  (other.originator_id.hex,))  # fmt: skip
-        state = orjson.loads(c.fetchone()[0]) | {"event_id": str(first.event_id)}
-        c.execute("UPDATE stored_events SET state = ? WHERE originator_id = ? AND originator_version = 1",
-                  (orjson.dumps(state), other.originator_id.hex))  # fmt: skip
+        c.execute(f"SELECT state FROM {table} WHERE originator_id = {mark} AND originator_version = 1", (stream,))
+        row = c.fetchone()
+        state = orjson.loads(bytes(row["state"] if isinstance(row, dict) else row[0])) | {"event_id": str(first.event_id)}
+        c.execute(f"UPDATE {table} SET state = {mark} WHERE originator_id = {mark} AND originator_version = 1",
+                  (orjson.dumps(state), stream))  # fmt: skip
     reader = Reader(app)
+    reader.catch_up()  # from nothing: the import did not catch up
+    shared = "SELECT * FROM {event_index} WHERE event_id = ?"
+    kept = reader.index.select(shared, (str(first.event_id),))
+    assert len(kept) == 1 and kept[0]["deal"] in ("openai-2026", "xai-series-e-2026")
     counts = reader.rebuild()
     assert counts["event_index"] == app.recorder.max_notification_id() - 1
-    assert len(reader.index.select("SELECT * FROM {event_index} WHERE event_id = ?", (str(first.event_id),))) == 1
+    assert reader.index.select(shared, (str(first.event_id),)) == kept
     app.close()
