@@ -82,9 +82,9 @@ class Reader:
         source = self._source(writer)
         streams, last = source.touched(start)
         jobs = default_jobs(last - start) if jobs is None else jobs
-        ledger_file = self._plain_file(writer, source)
-        if jobs > 1 and writer.fresh and ledger_file and len(streams) >= jobs:
-            self._fold_in_parallel(writer, source, streams, ledger_file, jobs, advance)
+        events_at = self._worker_source(source)
+        if jobs > 1 and writer.fresh and events_at and len(streams) >= jobs:
+            self._fold_in_parallel(writer, source, streams, events_at, jobs, advance)
         else:
             self._fold(writer, source, streams, advance)
         if last > start:
@@ -105,14 +105,14 @@ class Reader:
                     advance(len(deals))
 
     def _fold_in_parallel(
-        self, writer: Any, source: Any, streams: list[Any], ledger_file: str, jobs: int,
+        self, writer: Any, source: Any, streams: list[Any], events_at: tuple[Any, ...], jobs: int,
         advance: Callable[[int], None] | None,
     ) -> None:  # fmt: skip
         """`_fold` on `jobs` processes (see `projections.parallel`): rows of the first share written
         here, the others' copied from their scratch files in order."""
         import multiprocessing
 
-        from projections.parallel import copy_chunk, shares, workers
+        from projections.parallel import chunk_rows, copy_chunk, shares, workers
 
         parts = shares(streams, jobs)
         done = multiprocessing.get_context("spawn").Value("q", 0)
@@ -131,21 +131,38 @@ class Reader:
             tick()
 
         cursor = writer.plain_cursor()
-        with workers(ledger_file, parts[1:], done) as started:
+        with workers(events_at, parts[1:], done) as started:
             self._fold(writer, source, parts[0], advance_here)
             for i, chunk in enumerate(started.chunks(tick)):
-                name = f"chunk{i}"
-                copy_chunk(cursor, chunk, name)
-                writer.attached.append((cursor.connection, name))
+                if events_at[0] == "sqlite":
+                    name = f"chunk{i}"
+                    copy_chunk(cursor, chunk, name)
+                    writer.attached.append((cursor.connection, name))
+                else:
+                    for table, columns, rows in chunk_rows(chunk):
+                        writer.add(table, columns, rows)
 
-    def _plain_file(self, writer: Any, source: Any) -> str | None:
-        """The ledger's file when worker processes can read it as plain rows: SQLite, no key."""
-        from projections.sources import SQLiteRows, plain_record
+    def _worker_source(self, source: Any) -> tuple[Any, ...] | None:
+        """Where worker processes can read the events as plain rows (no key): ("sqlite", file)
+        or ("postgres", connection settings, table); None where they cannot."""
+        from projections.sources import PostgresRows, SQLiteRows, plain_record
 
-        if not isinstance(source, SQLiteRows) or source.record is not plain_record or self.sealer.cipher:
+        if getattr(source, "record", None) is not plain_record or self.sealer.cipher:
             return None
-        name = self.app.env.get("SQLITE_DBNAME") or ""
-        return name if name and not name.startswith(("file:", ":memory:")) and os.path.exists(name) else None
+        env = self.app.env
+        if isinstance(source, SQLiteRows):
+            name = env.get("SQLITE_DBNAME") or ""
+            usable = name and not name.startswith(("file:", ":memory:")) and os.path.exists(name)
+            return ("sqlite", name) if usable else None
+        if isinstance(source, PostgresRows):
+            settings = {
+                "dbname": env.get("POSTGRES_DBNAME"), "host": env.get("POSTGRES_HOST"),
+                "port": env.get("POSTGRES_PORT"), "user": env.get("POSTGRES_USER"),
+                "password": env.get("POSTGRES_PASSWORD") or None,
+                "connect_timeout": env.get("POSTGRES_CONNECT_TIMEOUT") or "10",
+            }  # fmt: skip
+            return ("postgres", settings, source.table)
+        return None
 
     def _source(self, writer: Any) -> Any:
         """Where a catch-up reads events: plain rows in its own transaction, else the recorder."""

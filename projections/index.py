@@ -171,6 +171,11 @@ class IndexWriter:
         if tracking:
             self.index._insert_tracking(c, tracking)  # type: ignore[attr-defined]
 
+    def add(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+        """Adds rows a rebuild folded elsewhere (see `projections.parallel`) to a cleared table."""
+        conflict = "ON CONFLICT (event_id) DO NOTHING" if table == "event_index" and self.index.keyed_while_refilled else ""
+        self.index.add_rows(self.c, table, columns, rows, conflict)
+
     def clear(self, application_name: str) -> None:
         """Empties the read models and forgets how far they had got; call `finish` once refilled."""
         self.index.empty(self.c)

@@ -1,17 +1,17 @@
 """A rebuild on several cores: deals folded in worker processes, rows merged in SQL.
 
 Decoding and folding a deal's events is pure Python and takes most of a
-rebuild; one process uses one core. For a large unencrypted SQLite ledger a
+rebuild; one process uses one core. For a large ledger without a key a
 rebuild splits its deals (in first-recorded order) into contiguous shares:
 this process folds the first share straight into the read models, as a
 serial rebuild does, while each worker process folds one of the other shares
 into a few scratch SQLite files, one chunk of its deals after another. This
-process then attaches each chunk as soon as it is complete and copies its
-rows with `INSERT … SELECT`, chunk after chunk, share after share: the rows
+process then copies each chunk's rows as soon as it is complete (on SQLite it
+attaches the file and copies with `INSERT … SELECT`; on PostgreSQL it reads
+the file and COPYs), chunk after chunk, share after share: the rows
 go in in the order a serial rebuild writes them, inside the rebuild's one
 transaction, while the workers are still folding the next chunks. The
-workers only read the ledger (the rebuild holds the write lock, so no event
-can be added meanwhile); the chunks live in a private temporary directory,
+workers only read the ledger's events (on their own connection); the chunks live in a private temporary directory,
 deleted at the end, whatever happens.
 
 Workers are started with `spawn`: a script that calls a rebuild with more
@@ -62,7 +62,7 @@ def shares(streams: list[Any], jobs: int) -> list[list[Any]]:
 class Workers:
     """Worker processes folding shares into chunk files; `chunks` gives the files in order as they complete."""
 
-    def __init__(self, ledger_path: str, parts: list[list[str]], done: Any, scratch: Path):
+    def __init__(self, events_at: tuple[Any, ...], parts: list[list[Any]], done: Any, scratch: Path):
         context = multiprocessing.get_context("spawn")
         per_worker = max(1, min(8, MAX_ATTACHED // max(1, len(parts))))
         self.files = [
@@ -73,7 +73,7 @@ class Workers:
         self.errors = context.Queue()
         self.processes = [
             context.Process(
-                target=fold_share, args=(ledger_path, part, [str(f) for f in files], done, self.ready, self.errors),
+                target=fold_share, args=(events_at, part, [str(f) for f in files], done, self.ready, self.errors),
                 daemon=True,
             )
             for part, files in zip(parts, self.files, strict=True)
@@ -120,26 +120,23 @@ class Workers:
 
 
 @contextmanager
-def workers(ledger_path: str, parts: list[list[str]], done: Any) -> Iterator[Workers]:
+def workers(events_at: tuple[Any, ...], parts: list[list[Any]], done: Any) -> Iterator[Workers]:
     """One worker per share, with a private scratch directory; stopped and removed on the way out."""
     with tempfile.TemporaryDirectory(prefix="ledger-rebuild-") as scratch:
-        started = Workers(ledger_path, parts, done, Path(scratch))
+        started = Workers(events_at, parts, done, Path(scratch))
         try:
             yield started
         finally:
             started.stop()
 
 
-def fold_share(ledger_path: str, streams: list[str], files: list[str], done: Any, ready: Any, errors: Any) -> None:
+def fold_share(events_at: tuple[Any, ...], streams: list[Any], files: list[str], done: Any, ready: Any, errors: Any) -> None:
     """In a worker: folds the deals of `streams` into the read-model tables of `files`, a chunk each."""
     try:
         from ledger.collector import collector_paused
         from projections.batches import folded
-        from projections.sources import SQLiteRows, plain_record
 
-        ledger = sqlite3.connect(f"file:{ledger_path}?mode=ro", uri=True)
-        ledger.execute(f"PRAGMA mmap_size = {MMAP_SIZE}")
-        source = SQLiteRows(ledger.cursor(), plain_record)
+        ledger, source = _events(events_at)
         with collector_paused() as batch_done:
             for path, chunk in zip(files, shares(streams, len(files)), strict=True):
                 out = sqlite3.connect(path, isolation_level=None)
@@ -165,6 +162,33 @@ def fold_share(ledger_path: str, streams: list[str], files: list[str], done: Any
         first = str(error).splitlines()[0] if str(error) else ""
         errors.put(first if isinstance(error, LedgerError) else f"a rebuild worker failed: {type(error).__name__}: {first}")
         raise SystemExit(1) from None
+
+
+def _events(events_at: tuple[Any, ...]) -> tuple[Any, Any]:
+    """A read-only connection to the ledger's events and a plain-row source on it."""
+    from projections.sources import PostgresRows, SQLiteRows, plain_record
+
+    if events_at[0] == "sqlite":
+        ledger = sqlite3.connect(f"file:{events_at[1]}?mode=ro", uri=True)
+        ledger.execute(f"PRAGMA mmap_size = {MMAP_SIZE}")
+        return ledger, SQLiteRows(ledger.cursor(), plain_record)
+    import psycopg
+
+    ledger = psycopg.connect(**events_at[1])
+    ledger.read_only = True
+    return ledger, PostgresRows(ledger.cursor(), events_at[2], plain_record)
+
+
+def chunk_rows(path: Path) -> Iterator[tuple[str, tuple[str, ...], list[tuple[Any, ...]]]]:
+    """(table, columns, rows) of a chunk, a block of rows at a time, in the order they were written."""
+    chunk = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        for table, columns in COPIED:
+            cursor = chunk.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY rowid")
+            while rows := cursor.fetchmany(50_000):
+                yield table, columns, rows
+    finally:
+        chunk.close()
 
 
 def copy_chunk(cursor: Any, path: Path, name: str) -> None:

@@ -18,15 +18,20 @@ from ledger.cli import cli
 from ledger.storage import locate
 from projections.catchup import Reader
 from projections.parallel import default_jobs, shares
+from tests.conftest import Backend
 from tests.integration.test_rebuild import TABLES, contents
 
 
 @pytest.fixture(scope="module")
-def ledger_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A ledger of 600 synthetic reports (English and Chinese, retractions) across 40 deals."""
-    where = tmp_path_factory.mktemp("parallel")
-    lines = dataset(Spec(600, 40, 7), where)
-    db = where / "ledger.db"
+def lines(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """600 synthetic reports (English and Chinese, retractions) across 40 deals, as import lines."""
+    return dataset(Spec(600, 40, 7), tmp_path_factory.mktemp("lines"))
+
+
+@pytest.fixture(scope="module")
+def ledger_file(lines: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite ledger of those reports, its read models caught up."""
+    db = tmp_path_factory.mktemp("parallel") / "ledger.db"
     result = CliRunner().invoke(cli, ["--db", str(db), "import", str(lines)])
     assert result.exit_code == 0, result.output
     caught_up = CliRunner().invoke(cli, ["--db", str(db), "deals", "--json"])  # a read catches the read models up
@@ -54,6 +59,19 @@ def test_workers_give_the_rows_one_process_gives_in_the_same_order(ledger_file: 
     assert results[1] == results[jobs]
     assert results[1]["event_index"] == 600 and results[1]["deal_index"] == 40
     assert rows_in_order(parallel) == rows_in_order(serial)
+
+
+def test_workers_give_what_one_process_gives_on_both_backends(lines: Path, backend: Backend) -> None:
+    result = CliRunner().invoke(cli, ["--db", backend.db, "import", str(lines)])
+    assert result.exit_code == 0, result.output
+    app = DealLedger(env=locate(backend.db).settings())
+    reader = Reader(app)
+    reader.rebuild(jobs=1)
+    serial = contents(reader)
+    assert reader.rebuild(jobs=2) == {"deal_index": 40, "party_index": len(serial["party_index"]), "event_index": 600}
+    assert contents(reader) == serial
+    assert reader.mismatches() == []
+    app.close()
 
 
 def test_a_parallel_rebuild_then_a_catch_up_equal_a_catch_up_from_nothing(ledger_file: Path, tmp_path: Path) -> None:
