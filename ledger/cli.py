@@ -155,7 +155,7 @@ class Session:
         if behind < 5000:  # well under a second: no bar
             reader.catch_up()
             return reader
-        with progress("catching up read models", None) as advance:
+        with progress("catching up read models", None, "deals") as advance:
             reader.catch_up(advance)
         return reader
 

@@ -81,14 +81,18 @@ def warn(text: str) -> None:
 
 
 @contextmanager
-def progress(label: str, total: int | None) -> Iterator[Any]:
-    """A progress bar on a terminal's stderr; a no-op when not on a terminal."""
+def progress(label: str, total: int | None, unit: str | None = None) -> Iterator[Any]:
+    """A progress bar on a terminal's stderr; a no-op when not on a terminal.
+
+    With no `total` the bar pulses; with a `unit` it also counts ("4,500 deals").
+    """
     if not sys.stderr.isatty() or "CI" in os.environ:
         yield lambda advance=1: None
         return
     from rich.console import Console
-    from rich.progress import Progress
+    from rich.progress import Progress, TextColumn
 
-    with Progress(console=Console(stderr=True), transient=True) as bar:
+    columns = [*Progress.get_default_columns(), TextColumn(f"{{task.completed:,.0f}} {unit}")] if unit else []
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(label, total=total)
         yield lambda advance=1: bar.advance(task, advance)

@@ -330,7 +330,7 @@ def rebuild(session: Session, jobs: int | None, as_json: bool) -> None:
     from projections.catchup import Reader
 
     reader = Reader(session.app)
-    with progress("rebuilding read models", None) as advance:
+    with progress("rebuilding read models", None, "deals") as advance:
         counts = reader.rebuild(advance, jobs)
     if as_json:
         from ledger.output import emit_json
