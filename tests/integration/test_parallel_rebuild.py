@@ -150,3 +150,25 @@ def test_shares_are_contiguous_and_cover_every_stream_once() -> None:
 def test_small_ledgers_rebuild_on_one_process() -> None:
     assert default_jobs(49_999) == 1
     assert default_jobs(50_000) == min(os.cpu_count() or 1, 4)
+
+
+def test_an_encrypted_ledger_rebuilds_on_one_process_and_stays_sealed(lines: Path, tmp_path: Path) -> None:
+    """Workers read plain rows only: with a key, `--jobs 2` folds here, sealing every row as a catch-up does."""
+    from tests.integration.test_encryption import invoke, new_key
+
+    db, key = tmp_path / "ledger.db", new_key()
+    assert invoke(db, "import", str(lines), key=key).exit_code == 0
+    caught_up = invoke(db, "party", "a16z", "--json", key=key)
+    assert caught_up.exit_code == 0, caught_up.output
+    assert '"deal":' in caught_up.stdout  # a16z has commitments to show
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    done = subprocess.run([sys.executable, "-m", "ledger", "--db", str(db), "rebuild", "--jobs", "2", "--json"],
+                          capture_output=True, text=True, env={**os.environ, "LEDGER_CIPHER_KEY": key,
+                                                               "TMPDIR": str(scratch)}, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert list(scratch.iterdir()) == []
+    assert invoke(db, "party", "a16z", "--json", key=key).stdout == caught_up.stdout
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM party_index WHERE party = 'a16z'").fetchone()[0] == 0
+        assert connection.execute("SELECT COUNT(*) FROM party_index").fetchone()[0] > 0
