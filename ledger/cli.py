@@ -161,14 +161,16 @@ class Session:
 
 
     def _quick_reader(self) -> Any:
-        """For a caught-up SQLite ledger without a key: reads through one plain connection (projections.quick)."""
-        if "app" in self.__dict__ or "store" in self.__dict__ or self.location.is_postgres or not self.exists():
+        """For a caught-up ledger without a key: reads through one plain connection (projections.quick)."""
+        if "app" in self.__dict__ or "store" in self.__dict__ or not self.exists():
             return None
         settings = self.location.settings()
         if "CIPHER_TOPIC" in settings or any(key.endswith(LIBRARY_TOPICS) or key.startswith("DEALLEDGER_") for key in os.environ):
             return None
         from projections.quick import QuickReader
 
+        if self.location.is_postgres:
+            return QuickReader.open_postgres(settings, self.location.display)
         return QuickReader.open(settings["SQLITE_DBNAME"], float(settings["SQLITE_LOCK_TIMEOUT"]))
 
 

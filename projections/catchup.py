@@ -155,13 +155,9 @@ class Reader:
             usable = name and not name.startswith(("file:", ":memory:")) and os.path.exists(name)
             return ("sqlite", name) if usable else None
         if isinstance(source, PostgresRows):
-            settings = {
-                "dbname": env.get("POSTGRES_DBNAME"), "host": env.get("POSTGRES_HOST"),
-                "port": env.get("POSTGRES_PORT"), "user": env.get("POSTGRES_USER"),
-                "password": env.get("POSTGRES_PASSWORD") or None,
-                "connect_timeout": env.get("POSTGRES_CONNECT_TIMEOUT") or "10",
-            }  # fmt: skip
-            return ("postgres", settings, source.table)
+            from ledger.pg_reads import connect_settings
+
+            return ("postgres", connect_settings(env), source.table)
         return None
 
     def _source(self, writer: Any) -> Any:

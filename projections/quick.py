@@ -13,13 +13,14 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from typing import Any
+from uuid import UUID
 
 from events.stored import StoredRecord
 from ledger.reading import NAME
 from ledger.sqlite_reads import QuickStore
 from projections.catchup import Reader
 from projections.sealing import Sealer
-from projections.sources import SQLiteRows, plain_record
+from projections.sources import plain_record
 
 
 class QuickReader(Reader):
@@ -34,16 +35,33 @@ class QuickReader(Reader):
     @classmethod
     def open(cls, path: str, timeout: float) -> QuickReader | None:
         """The quick reader of a caught-up ledger file, or None."""
+        return cls._over(lambda: QuickStore.open(path, timeout), sqlite3.Error)
+
+    @classmethod
+    def open_postgres(cls, settings: dict[str, str], display: str) -> QuickReader | None:
+        """The quick reader of a caught-up PostgreSQL ledger (`ledger.pg_reads`), or None."""
+        import psycopg
+
+        from ledger.pg_reads import PgQuickStore
+
+        return cls._over(lambda: PgQuickStore.open(settings, display), psycopg.Error)
+
+    @classmethod
+    def _over(cls, opener: Callable[[], Any], errors: type[Exception]) -> QuickReader | None:
+        """A quick reader over the store `opener` opens, if its read models are caught up; else None
+        (the caller then takes a `Reader`, which catches up or says what is wrong)."""
+        store = None
         try:
-            store = QuickStore.open(path, timeout)
+            store = opener()
             if store is None:
                 return None
             reader = cls(store)
             if reader.behind() == 0:
                 return reader
-        except sqlite3.Error:
-            return None
-        store.close()
+        except errors:
+            pass
+        if store is not None:
+            store.close()
         return None
 
     def position(self) -> int:
@@ -61,7 +79,8 @@ class QuickReader(Reader):
         raise RuntimeError("a QuickReader only reads; rebuild through a Reader")
 
     def _records(self, stream: Any) -> list[StoredRecord]:
-        return SQLiteRows(self.store.connection.cursor(), plain_record).records(stream)
+        stream_id = stream if isinstance(stream, UUID) else UUID(hex=stream)
+        return [plain_record(stream_id, version, topic, state) for version, topic, state in self.store.stream(stream_id)]
 
     def _validated(self, stream: Any) -> list[Any]:
         from eventsourcing.persistence import StoredEvent

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 
 from ledger.cli import cli
@@ -22,9 +23,13 @@ def test_the_password_is_masked_for_display() -> None:
     assert mask_password("postgresql://ann@db/ledger") == "postgresql://ann@db/ledger"
 
 
-def test_an_unreachable_server_is_one_line_without_the_password() -> None:
+@pytest.mark.parametrize(
+    "args", [("deals",), ("history", "openai-2026", "--json"), ("party", "nvidia"), ("append", "x", "talks-opened",
+             "--source", "Reuters", "--reported", "2026-01-28", "--figure", "size=$1B")]
+)  # fmt: skip
+def test_an_unreachable_server_is_one_line_without_the_password(args: tuple[str, ...]) -> None:
     url = "postgresql://postgres:s3cr3tpw@127.0.0.1:1/test?connect_timeout=1"
-    result = CliRunner().invoke(cli, ["--db", url, "deals"])
+    result = CliRunner().invoke(cli, ["--db", url, *args])
     assert result.exit_code == 1
     assert "s3cr3tpw" not in result.output
     assert "postgres:***@127.0.0.1:1/test" in result.stderr

@@ -1,4 +1,4 @@
-"""Read commands on a caught-up SQLite ledger read it with plain sqlite3, and print exactly the same."""
+"""Read commands on a caught-up ledger read it with one plain connection (sqlite3 or psycopg), and print exactly the same."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from ledger.cli import Session, cli
 from ledger.storage import locate
 from projections.catchup import Reader
 from projections.quick import QuickReader
-from tests.conftest import EXAMPLE
+from tests.conftest import EXAMPLE, Backend
 
 DEALS = ("openai-2026", "xai-series-e-2026", "tesla-xai-2026", "xai-x-merger-2025")
 READS = [
@@ -31,8 +31,8 @@ READS = [
 
 
 @pytest.fixture
-def ledger_db(tmp_path: Path) -> str:
-    db = str(tmp_path / "ledger.db")
+def ledger_db(backend: Backend) -> str:
+    db = backend.db
     assert CliRunner().invoke(cli, ["--db", db, "import", str(EXAMPLE)]).exit_code == 0
     assert CliRunner().invoke(cli, ["--db", db, "deals"]).exit_code == 0  # catches the read models up
     return db
@@ -74,7 +74,9 @@ def test_an_encrypted_ledger_is_read_through_the_library(tmp_path: Path, monkeyp
     assert type(Session(db).reader) is Reader
 
 
-def test_a_history_imports_neither_the_library_nor_pydantic(ledger_db: str) -> None:
+def test_a_history_imports_neither_the_library_nor_pydantic(ledger_db: str, backend: Backend) -> None:
+    # On PostgreSQL it needs psycopg; the library (and its pool) and pydantic it does not.
+    heavy = ("pydantic", "eventsourcing", "psycopg_pool") + (("psycopg",) if backend.name == "sqlite" else ())
     script = (
         "import sys\n"
         "from ledger.cli import cli\n"
@@ -82,7 +84,7 @@ def test_a_history_imports_neither_the_library_nor_pydantic(ledger_db: str) -> N
         f"    cli(['--db', {ledger_db!r}, 'history', 'openai-2026', '--json'])\n"
         "except SystemExit as done:\n"
         "    assert done.code == 0, done.code\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'eventsourcing', 'psycopg')))\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r}))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]"
