@@ -312,7 +312,7 @@ def deals(session: Session, status: str | None, as_json: bool) -> None:
 @cli.command()
 @click.option(
     "--jobs", "-j", type=click.IntRange(1, 8), default=None,
-    help="Processes that fold the deals; default: one per core (up to 4) on a SQLite ledger "
+    help="Processes that fold the deals; default: one per core (up to 4) on a ledger "
     "without a key and of 50,000 events or more, else 1.",
 )  # fmt: skip
 @json_option

@@ -203,8 +203,8 @@ class Reader:
         """Drops the read models and builds them again from every event.
 
         `jobs` processes fold the deals (see `projections.parallel`); by
-        default one per core (at most 4) for a large unencrypted SQLite
-        ledger, else one.
+        default one per core (at most 4) for a large ledger without a key,
+        else one.
         """
         from projections.parallel import detach
 

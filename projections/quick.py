@@ -1,11 +1,13 @@
-"""The read side of a caught-up SQLite ledger through one plain connection: no library, no pydantic.
+"""The read side of a caught-up ledger through one plain connection: no library, no pydantic.
 
-A read command on a SQLite ledger without a key, whose read models are caught
-up, needs neither to write nor to decrypt, so `QuickReader.open` reads it with
-`sqlite3` alone (`ledger.sqlite_reads.QuickStore`): a `ledger history` then
-imports little more than `ledger --version` does. Otherwise (read models
-behind, no ledger tables, a file it cannot read) it gives None, and the
-caller takes a `Reader`, which catches up first and says what is wrong.
+A read command on a ledger without a key, whose read models are caught up,
+needs neither to write nor to decrypt, so `QuickReader.open` reads a SQLite
+file with `sqlite3` alone (`ledger.sqlite_reads.QuickStore`) and
+`QuickReader.open_postgres` a PostgreSQL ledger with one psycopg connection
+(`ledger.pg_reads.PgQuickStore`): a SQLite `ledger history` then imports
+little more than `ledger --version` does. Otherwise (read models behind, no
+ledger tables, a database it cannot read) it gives None, and the caller
+takes a `Reader`, which catches up first and says what is wrong.
 """
 
 from __future__ import annotations
