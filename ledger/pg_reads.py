@@ -9,11 +9,11 @@ library, its connection pool or pydantic (together ~100 ms of a ~220 ms
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from ledger.reading import NAME
-from ledger.sqlite_reads import TABLES
+from ledger.sqlite_reads import TABLES, QuickStore
 
 EVENTS = f"{NAME.lower()}_events"
 TRACKING = f"{NAME.lower()}_tracking"
@@ -31,17 +31,19 @@ def connect_settings(env: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-class PgQuickStore:
+class PgQuickStore(QuickStore):
     """A PostgreSQL ledger opened with one plain connection, for reads only (see `QuickStore`)."""
 
+    placeholder = "%s"
+
     def __init__(self, connection: Any, schema: str | None):
-        self.connection = connection
+        super().__init__(connection)
         self.prefix = f'"{schema}".' if schema else ""
         self.events = f'{self.prefix}"{EVENTS}"'
         self.tables = {name: self.prefix + table for name, table in TABLES.items()}
 
     @classmethod
-    def open(cls, settings: Mapping[str, Any], display: str) -> PgQuickStore | None:
+    def connect(cls, settings: Mapping[str, Any], display: str) -> PgQuickStore | None:
         """The store, or None when the schema has no ledger or read-model tables yet.
 
         A server it cannot connect to is a `StorageError` at once (naming the ledger as
@@ -70,15 +72,6 @@ class PgQuickStore:
             return None
         return store
 
-    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return self.connection.execute(statement, tuple(params)).fetchall()
-
-    def select(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        """Rows of a query on the read models as dicts (as `projections.index.IndexSQL.select`)."""
-        cursor = self.connection.execute(statement.format(**self.tables).replace("?", "%s"), tuple(params))
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
     def position(self, application_name: str) -> int:
         statement = f'SELECT MAX(notification_id) FROM {self.prefix}"{TRACKING}" WHERE application_name = %s'
         return self.rows(statement, (application_name,))[0][0] or 0
@@ -92,6 +85,3 @@ class PgQuickStore:
             "WHERE originator_id = %s ORDER BY originator_version"
         )
         return [(version, topic, bytes(state)) for version, topic, state in self.rows(statement, (stream,))]
-
-    def close(self) -> None:
-        self.connection.close()

@@ -76,9 +76,14 @@ class QuickStore:
     def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self.connection.execute(statement, tuple(params)).fetchall()
 
+    #: The read models' names, and the parameter mark, as this database's statements use them.
+    tables: dict[str, str] = TABLES
+    placeholder = "?"
+
     def select(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Rows of a query on the read models as dicts (as `projections.index.IndexSQL.select`)."""
-        cursor = self.connection.execute(statement.format(**TABLES), tuple(params))
+        statement = statement.format(**self.tables).replace("?", self.placeholder)
+        cursor = self.connection.execute(statement, tuple(params))
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 

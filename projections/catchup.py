@@ -215,8 +215,8 @@ class Reader:
                 self._catch_up(writer, advance, jobs)
                 writer.finish()
         finally:
-            for connection, name in writer.attached if writer else ():
-                detach(connection, [name])
+            if writer:
+                detach(writer.attached)
         return self.counts()
 
     def counts(self) -> dict[str, int]:

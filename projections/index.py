@@ -45,6 +45,8 @@ PARTY_COLUMNS = (
     "source", "amount", "retracted", "is_current",
 )  # fmt: skip
 EVENT_COLUMNS = ("event_id", "deal", "kind", "version")
+#: An event_index row whose event is indexed already (under its first deal) is left out.
+KNOWN_EVENT = "ON CONFLICT (event_id) DO NOTHING"
 #: party_index as a rebuild fills it: no key until all rows are in (see `SQLiteIndex.emptying`).
 UNKEYED_PARTY_INDEX = CREATE[1].replace(", PRIMARY KEY (party, deal, event_id, commitment)", "")
 UNKEYED_EVENT_INDEX = CREATE[3].replace("event_id TEXT PRIMARY KEY", "event_id TEXT NOT NULL")
@@ -166,15 +168,14 @@ class IndexWriter:
         if events:
             keyed = self.index.keyed_while_refilled or not self.fresh
             # A catch-up adds again the events of each deal it refolds: most are there already.
-            conflict = "ON CONFLICT (event_id) DO NOTHING" if keyed else ""
-            add(c, "event_index", EVENT_COLUMNS, events, conflict, conflicts_expected=not self.fresh)
+            add(c, "event_index", EVENT_COLUMNS, events, KNOWN_EVENT if keyed else "", conflicts_expected=not self.fresh)
         if tracking:
             self.index._insert_tracking(c, tracking)  # type: ignore[attr-defined]
 
     def add(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         """Adds rows a rebuild folded elsewhere (see `projections.parallel`) to a cleared table."""
-        conflict = "ON CONFLICT (event_id) DO NOTHING" if table == "event_index" and self.index.keyed_while_refilled else ""
-        self.index.add_rows(self.c, table, columns, rows, conflict)
+        keyed = table == "event_index" and self.index.keyed_while_refilled
+        self.index.add_rows(self.c, table, columns, rows, KNOWN_EVENT if keyed else "")
 
     def clear(self, application_name: str) -> None:
         """Empties the read models and forgets how far they had got; call `finish` once refilled."""

@@ -199,9 +199,10 @@ def copy_chunk(cursor: Any, path: Path, name: str) -> None:
         cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {name}.{table} ORDER BY rowid")
 
 
-def detach(connection: sqlite3.Connection, names: list[str]) -> None:
-    """Detaches copied chunks once the transaction has ended (SQLite refuses it inside one)."""
-    for name in names:
+def detach(attached: list[tuple[sqlite3.Connection, str]]) -> None:
+    """Detaches copied chunks, (connection, name) each, once the transaction has ended (SQLite
+    refuses it inside one)."""
+    for connection, name in attached:
         try:
             connection.execute(f"DETACH DATABASE {name}")
         except sqlite3.Error:

@@ -46,7 +46,7 @@ class QuickReader(Reader):
 
         from ledger.pg_reads import PgQuickStore
 
-        return cls._over(lambda: PgQuickStore.open(settings, display), psycopg.Error)
+        return cls._over(lambda: PgQuickStore.connect(settings, display), psycopg.Error)
 
     @classmethod
     def _over(cls, opener: Callable[[], Any], errors: type[Exception]) -> QuickReader | None:

@@ -39,6 +39,13 @@ def ledger_file(lines: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
+def copy_of(ledger: Path, db: Path) -> Path:
+    """A copy of the ledger file at `db`."""
+    with sqlite3.connect(ledger) as source, sqlite3.connect(db) as target:
+        source.backup(target)
+    return db
+
+
 def rows_in_order(db: Path) -> dict[str, list[tuple]]:
     """Every read-model row in the order it was written (rowid), as a serial rebuild writes them."""
     with sqlite3.connect(db) as connection:
@@ -47,10 +54,7 @@ def rows_in_order(db: Path) -> dict[str, list[tuple]]:
 
 @pytest.mark.parametrize("jobs", [2, 3, 8])
 def test_workers_give_the_rows_one_process_gives_in_the_same_order(ledger_file: Path, tmp_path: Path, jobs: int) -> None:
-    serial, parallel = tmp_path / "serial.db", tmp_path / "parallel.db"
-    for copy in (serial, parallel):
-        with sqlite3.connect(ledger_file) as source, sqlite3.connect(copy) as target:
-            source.backup(target)
+    serial, parallel = copy_of(ledger_file, tmp_path / "serial.db"), copy_of(ledger_file, tmp_path / "parallel.db")
     results = {}
     for db, n in ((serial, 1), (parallel, jobs)):
         app = DealLedger(env=locate(str(db)).settings())
@@ -75,9 +79,7 @@ def test_workers_give_what_one_process_gives_on_both_backends(lines: Path, backe
 
 
 def test_a_parallel_rebuild_then_a_catch_up_equal_a_catch_up_from_nothing(ledger_file: Path, tmp_path: Path) -> None:
-    db = tmp_path / "ledger.db"
-    with sqlite3.connect(ledger_file) as source, sqlite3.connect(db) as target:
-        source.backup(target)
+    db = copy_of(ledger_file, tmp_path / "ledger.db")
     app = DealLedger(env=locate(str(db)).settings())
     reader = Reader(app)
     reader.catch_up()
@@ -94,9 +96,7 @@ def test_a_parallel_rebuild_then_a_catch_up_equal_a_catch_up_from_nothing(ledger
 
 
 def test_the_cli_rebuilds_with_jobs_and_leaves_no_scratch_files(ledger_file: Path, tmp_path: Path) -> None:
-    db = tmp_path / "ledger.db"
-    with sqlite3.connect(ledger_file) as source, sqlite3.connect(db) as target:
-        source.backup(target)
+    db = copy_of(ledger_file, tmp_path / "ledger.db")
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     env = {**os.environ, "TMPDIR": str(scratch)}
@@ -108,9 +108,7 @@ def test_the_cli_rebuilds_with_jobs_and_leaves_no_scratch_files(ledger_file: Pat
 
 
 def test_a_failing_worker_says_what_one_process_says_and_the_read_models_stay(ledger_file: Path, tmp_path: Path) -> None:
-    db = tmp_path / "ledger.db"
-    with sqlite3.connect(ledger_file) as source, sqlite3.connect(db) as target:
-        source.backup(target)
+    db = copy_of(ledger_file, tmp_path / "ledger.db")
     before = rows_in_order(db)
     assert all(before.values())
     with sqlite3.connect(db) as connection:
