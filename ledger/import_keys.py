@@ -6,7 +6,9 @@ it is retracted, and its content hash (to skip a report already recorded).
 Held in dicts, that is ~0.4 KiB per event: an import of millions of reports
 would grow without bound. An import keeps them instead in a throwaway SQLite
 file (deleted when the import ends) and only one batch of them in memory, so
-its memory stays flat however long the file is.
+its memory stays flat however long the file is. A fixed bitmap of the content
+hashes it has written (`Seen`) answers most "is this report new?" questions
+without a query: a report already recorded is rare.
 
 `ImportKeys.adopt(deal)` moves a deal's per-event state there and gives the
 deal views (`Kinds`, `Retracted`, `Contents`) with the same few operations
@@ -59,6 +61,7 @@ class ImportKeys:
         self.numbers: dict[str, int] = {}  # deal slug -> its number in the file
         self.slugs: list[str] = []
         self.key = os.urandom(32)
+        self.seen = Seen()
 
     def number(self, deal: str) -> int:
         """The deal's number in the file."""
@@ -99,7 +102,7 @@ class ImportKeys:
 
     def content(self, deal: str, digest: str) -> UUID | None:
         found = self.contents.get((deal, digest))
-        if found is None:
+        if found is None and (deal, digest) in self.seen:
             row = self.db.execute(
                 "SELECT event_id FROM contents WHERE deal = ? AND hash = ?", (self.number(deal), self.sealed(digest))
             ).fetchone()
@@ -130,6 +133,7 @@ class ImportKeys:
                 "INSERT OR IGNORE INTO contents VALUES (?, ?, ?)",
                 [(self.number(deal), self.sealed(digest), event_id.bytes) for (deal, digest), event_id in self.contents.items()],
             )
+        self.seen.update(self.contents)
         self.ids.clear()
         self.retracted.clear()
         self.contents.clear()
@@ -138,6 +142,27 @@ class ImportKeys:
     def close(self) -> None:
         self.db.close()
         self._dir.cleanup()
+
+
+class Seen:
+    """Which (deal, content hash) pairs may be in the file: a bitmap of fixed size (8 MiB), so
+    "no" is certain and "maybe" is asked of the file (wrongly for ~1.5% of new reports after a
+    million). Python's string hash is salted per process, like the file's key."""
+
+    BITS = 1 << 26
+
+    def __init__(self) -> None:
+        self.bits = bytearray(self.BITS // 8)
+
+    def update(self, pairs: Any) -> None:
+        bits, mask = self.bits, self.BITS - 1
+        for pair in pairs:
+            at = hash(pair) & mask
+            bits[at >> 3] |= 1 << (at & 7)
+
+    def __contains__(self, pair: object) -> bool:
+        at = hash(pair) & (self.BITS - 1)
+        return bool(self.bits[at >> 3] & (1 << (at & 7)))
 
 
 class Kinds:
