@@ -3,11 +3,11 @@
 A read command on a ledger without a key, whose read models are caught up,
 needs neither to write nor to decrypt, so `QuickReader.open` reads a SQLite
 file with `sqlite3` alone (`ledger.sqlite_reads.QuickStore`) and
-`QuickReader.open_postgres` a PostgreSQL ledger with one psycopg connection
-(`ledger.pg_reads.PgQuickStore`): a SQLite `ledger history` then imports
-little more than `ledger --version` does. Otherwise (read models behind, no
-ledger tables, a database it cannot read) it gives None, and the caller
-takes a `Reader`, which catches up first and says what is wrong.
+`QuickReader.open_postgres` a PostgreSQL ledger with one libpq connection
+(`ledger.pg_reads.PgQuickStore`, without psycopg): a `ledger history` then
+imports little more than `ledger --version` does. Otherwise (read models
+behind, no ledger tables, a database it cannot read) it gives None, and the
+caller takes a `Reader`, which catches up first and says what is wrong.
 """
 
 from __future__ import annotations
@@ -41,12 +41,12 @@ class QuickReader(Reader):
 
     @classmethod
     def open_postgres(cls, settings: dict[str, str], display: str) -> QuickReader | None:
-        """The quick reader of a caught-up PostgreSQL ledger (`ledger.pg_reads`), or None."""
-        import psycopg
-
+        """The quick reader of a caught-up PostgreSQL ledger (`ledger.pg_reads`), or None
+        (also where libpq cannot be loaded: the library's way then uses psycopg's)."""
+        from ledger.libpq import LibpqError
         from ledger.pg_reads import PgQuickStore
 
-        return cls._over(lambda: PgQuickStore.connect(settings, display), psycopg.Error)
+        return cls._over(lambda: PgQuickStore.connect(settings, display), LibpqError)
 
     @classmethod
     def _over(cls, opener: Callable[[], Any], errors: type[Exception]) -> QuickReader | None:

@@ -1,4 +1,4 @@
-"""Read commands on a caught-up ledger read it with one plain connection (sqlite3 or psycopg), and print exactly the same."""
+"""Read commands on a caught-up ledger read it through one plain connection (sqlite3, libpq) and print the same."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from ledger.cli import Session, cli
 from ledger.storage import locate
 from projections.catchup import Reader
 from projections.quick import QuickReader
-from tests.conftest import EXAMPLE, Backend
+from tests.conftest import EXAMPLE, PG_URL, Backend
 
 DEALS = ("openai-2026", "xai-series-e-2026", "tesla-xai-2026", "xai-x-merger-2025")
 READS = [
@@ -74,12 +74,14 @@ def test_an_encrypted_ledger_is_read_through_the_library(tmp_path: Path, monkeyp
     assert type(Session(db).reader) is Reader
 
 
-def test_a_history_imports_neither_the_library_nor_pydantic(ledger_db: str, backend: Backend) -> None:
-    # On PostgreSQL it needs psycopg; the library (and its pool) and pydantic it does not.
-    heavy = ("pydantic", "eventsourcing", "psycopg_pool") + (("psycopg",) if backend.name == "sqlite" else ())
+def test_a_history_imports_neither_the_library_nor_pydantic_nor_psycopg(ledger_db: str) -> None:
+    # On PostgreSQL too: it reads through libpq itself (ledger.libpq), not psycopg.
+    heavy = ("pydantic", "eventsourcing", "psycopg_pool", "psycopg", "psycopg_binary")
     script = (
         "import sys\n"
-        "from ledger.cli import cli\n"
+        "from ledger.cli import Session, cli\n"
+        "from projections.quick import QuickReader\n"
+        f"assert isinstance(Session({ledger_db!r}).reader, QuickReader)\n"
         "try:\n"
         f"    cli(['--db', {ledger_db!r}, 'history', 'openai-2026', '--json'])\n"
         "except SystemExit as done:\n"
@@ -88,6 +90,47 @@ def test_a_history_imports_neither_the_library_nor_pydantic(ledger_db: str, back
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_postgres_store_gives_the_rows_and_types_psycopg_gave(ledger_db: str, backend: Backend) -> None:
+    if backend.name != "postgres":
+        pytest.skip("PostgreSQL's plain-connection store")
+    import psycopg
+    from psycopg.rows import dict_row
+
+    from ledger.pg_reads import PgQuickStore
+    from ledger.streams import deal_id
+
+    settings = locate(ledger_db).settings()
+    store = PgQuickStore.connect(settings, ledger_db)
+    assert store is not None
+    event = store.select("SELECT event_id FROM {event_index} ORDER BY event_id LIMIT 1")[0]["event_id"]
+    queries = [
+        ("SELECT COUNT(*) AS n, COUNT(DISTINCT deal) AS d FROM {event_index}", ()),
+        ("SELECT * FROM {deal_index} ORDER BY last_reported DESC, deal", ()),
+        ("SELECT * FROM {deal_index} WHERE status = ? ORDER BY deal", ("closed",)),
+        ("SELECT * FROM {party_index} WHERE party = ? ORDER BY deal, reported, recorded", ("nvidia",)),
+        ("SELECT * FROM {event_index} WHERE event_id >= ? AND event_id < ? LIMIT 2", (event[:8], event[:8] + "\uffff")),
+        ("SELECT event_id, deal FROM {event_index} WHERE event_id IN (?, ?)", (event, "none")),
+    ]
+    try:
+        with psycopg.connect(PG_URL, autocommit=True, row_factory=dict_row) as connection:
+            for statement, params in queries:
+                expected = connection.execute(statement.format(**store.tables).replace("?", "%s"), params).fetchall()
+                got = store.select(statement, params)
+                assert got and got == expected, statement
+                types = [[type(value) for value in row.values()] for row in (*got, *expected)]
+                assert types[: len(got)] == types[len(got) :], statement
+            stream = deal_id("openai-2026")
+            expected_events = connection.execute(
+                f"SELECT originator_version, topic, state FROM {store.events} WHERE originator_id = %s "
+                "ORDER BY originator_version", (stream,),
+            ).fetchall()  # fmt: skip
+            assert store.stream(stream) == store.stream(stream.hex) == [tuple(row.values()) for row in expected_events]
+            assert all(type(state) is bytes for _, _, state in store.stream(stream))
+        assert store.last() == store.position("DealLedger") > 0
+    finally:
+        store.close()
 
 
 def test_an_event_of_an_older_class_version_is_upcast_on_the_quick_path(tmp_path: Path) -> None:
