@@ -65,8 +65,10 @@ class LibpqError(Exception):
 def library() -> Any | None:
     """libpq with its signatures declared, loaded once; None if it cannot be loaded.
 
-    The dynamic loader's copy first, else the one psycopg-binary bundles (found
-    without importing psycopg). Not `ctypes.util.find_library`: it runs ldconfig.
+    The copy psycopg-binary bundles first (found without importing psycopg): the
+    library path then runs on the same libpq as psycopg, and it loads faster here
+    (~4.5 vs ~7 ms); else the dynamic loader's. Not `ctypes.util.find_library`:
+    it runs ldconfig.
     """
     for candidate in candidates():
         try:
@@ -88,9 +90,13 @@ def library() -> Any | None:
 
 
 def candidates() -> Iterator[str]:
-    """Where libpq may be loaded from, first choice first: the dynamic loader's search path,
-    then psycopg-binary's `psycopg_binary.libs/libpq-*` (its wheels' copy)."""
+    """Where libpq may be loaded from, first choice first: psycopg-binary's
+    `psycopg_binary.libs/libpq-*` (its wheels' copy), then the dynamic loader's search path."""
+    yield from bundled()
     yield from NAMES
+
+
+def bundled() -> Iterator[str]:
     import importlib.util
 
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import subprocess
 import sys
@@ -105,13 +106,23 @@ def test_an_unused_port_is_one_line() -> None:
     assert "127.0.0.1" in message and "port 1" in message
 
 
-def test_libpq_is_found_without_psycopg_and_also_in_psycopg_binarys_copy(connection: libpq.Connection) -> None:
-    bundled = [path for path in libpq.candidates() if path not in libpq.NAMES]
+@pytest.mark.parametrize("where", ["bundled", "system"])
+def test_libpq_is_found_without_psycopg_in_psycopg_binarys_copy_else_the_systems(
+    connection: libpq.Connection, where: str
+) -> None:
+    bundled = list(libpq.bundled())
     assert bundled and all(os.sep + "psycopg_binary.libs" + os.sep in path for path in bundled)
+    assert list(libpq.candidates()) == [*bundled, *libpq.NAMES]
+    if where == "system":
+        try:
+            ctypes.CDLL("libpq.so.5")
+        except OSError:
+            pytest.skip("this system has no libpq of its own")
+    hide = "libpq.bundled = lambda: iter(())  # as without psycopg-binary\n" if where == "system" else ""
     script = (
         "import sys\n"
         "from ledger import libpq\n"
-        "libpq.NAMES = ()  # as where the system has no libpq\n"
+        f"{hide}"
         "from ledger.pg_reads import connect_settings\n"
         "from ledger.storage import postgres_settings\n"
         f"with libpq.connect(connect_settings(postgres_settings({PG_URL!r}))) as connection:\n"
@@ -121,7 +132,7 @@ def test_libpq_is_found_without_psycopg_and_also_in_psycopg_binarys_copy(connect
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     loaded, imported = done.stdout.strip().splitlines()
-    assert loaded in bundled and imported == "[]"
+    assert loaded == (bundled[0] if where == "bundled" else "libpq.so.5") and imported == "[]"
 
 
 def test_statements_get_numbered_marks() -> None:
