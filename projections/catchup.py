@@ -84,7 +84,7 @@ class Reader:
         jobs = default_jobs(last - start) if jobs is None else jobs
         events_at = self._worker_source(source)
         if jobs > 1 and writer.fresh and events_at and len(streams) >= jobs:
-            self._fold_in_parallel(writer, source, streams, events_at, jobs, advance)
+            self._fold_in_parallel(writer, streams, events_at, jobs, advance)
         else:
             self._fold(writer, source, streams, advance)
         if last > start:
@@ -105,16 +105,14 @@ class Reader:
                     advance(len(deals))
 
     def _fold_in_parallel(
-        self, writer: Any, source: Any, streams: list[Any], events_at: tuple[Any, ...], jobs: int,
-        advance: Callable[[int], None] | None,
-    ) -> None:  # fmt: skip
-        """`_fold` on `jobs` processes (see `projections.parallel`): rows of the first share written
-        here, the others' copied from their scratch files in order."""
+        self, writer: Any, streams: list[Any], events_at: tuple[Any, ...], jobs: int, advance: Callable[[int], None] | None
+    ) -> None:
+        """`_fold` on `jobs` worker processes (see `projections.parallel`): this process copies
+        their rows from the scratch files, in order, as each is complete."""
         import multiprocessing
 
         from projections.parallel import chunk_rows, copy_chunk, shares, workers
 
-        parts = shares(streams, jobs)
         done = multiprocessing.get_context("spawn").Value("q", 0)
         reported = 0
 
@@ -125,14 +123,8 @@ class Reader:
                 advance(now - reported)
                 reported = now
 
-        def advance_here(deals: int) -> None:
-            if advance:
-                advance(deals)
-            tick()
-
         cursor = writer.plain_cursor()
-        with workers(events_at, parts[1:], done) as started:
-            self._fold(writer, source, parts[0], advance_here)
+        with workers(events_at, shares(streams, jobs), done) as started:
             for i, chunk in enumerate(started.chunks(tick)):
                 if events_at[0] == "sqlite":
                     name = f"chunk{i}"

@@ -2,17 +2,19 @@
 
 Decoding and folding a deal's events is pure Python and takes most of a
 rebuild; one process uses one core. For a large ledger without a key a
-rebuild splits its deals (in first-recorded order) into contiguous shares:
-this process folds the first share straight into the read models, as a
-serial rebuild does, while each worker process folds one of the other shares
-into a few scratch SQLite files, one chunk of its deals after another. This
-process then copies each chunk's rows as soon as it is complete (on SQLite it
-attaches the file and copies with `INSERT … SELECT`; on PostgreSQL it reads
-the file and COPYs), chunk after chunk, share after share: the rows
-go in in the order a serial rebuild writes them, inside the rebuild's one
-transaction, while the workers are still folding the next chunks. The
-workers only read the ledger's events (on their own connection); the chunks live in a private temporary directory,
-deleted at the end, whatever happens.
+rebuild splits its deals (in first-recorded order) into contiguous shares,
+one per worker process; each worker folds its share into a few scratch
+SQLite files, one chunk of its deals after another. The rebuilding process
+folds nothing itself: it copies each chunk's rows as soon as the chunk is
+complete (on SQLite it attaches the file and copies with `INSERT … SELECT`,
+record by record; on PostgreSQL it reads the file and COPYs), chunk after
+chunk, share after share, so the rows go in in the order a serial rebuild
+writes them, inside the rebuild's one transaction, while the workers fold the
+next chunks. (Folding a share here too was measured slower on 2 cores: this
+process's rows go through the ledger's WAL, the workers' to journal-less
+files, so its share finished last and the copying waited for it.) The
+workers only read the ledger's events (on their own connection); the chunks
+live in a private temporary directory, deleted at the end, whatever happens.
 
 Workers are started with `spawn`: a script that calls a rebuild with more
 than one job must guard its top level with `if __name__ == "__main__":`
@@ -192,11 +194,20 @@ def chunk_rows(path: Path) -> Iterator[tuple[str, tuple[str, ...], list[tuple[An
 
 
 def copy_chunk(cursor: Any, path: Path, name: str) -> None:
-    """Copies a chunk's rows into the read models, inside the caller's transaction."""
+    """Copies a chunk's rows into the read models, inside the caller's transaction.
+
+    A rebuild makes party_index and event_index again, without indexes, by the statements that
+    made the chunk's, so `INSERT INTO t SELECT * FROM chunk.t` (no column list, no ORDER BY) is
+    SQLite's transfer optimisation: each row's record is copied as it is, in rowid order, without
+    decoding its columns. deal_index (kept, with its key; a few rows) is copied column by column.
+    """
     cursor.execute(f"ATTACH DATABASE ? AS {name}", (str(path),))
     for table, columns in COPIED:
-        names = ", ".join(columns)
-        cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {name}.{table} ORDER BY rowid")
+        if table == "deal_index":
+            names = ", ".join(columns)
+            cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {name}.{table} ORDER BY rowid")
+        else:
+            cursor.execute(f"INSERT INTO {table} SELECT * FROM {name}.{table}")
 
 
 def detach(attached: list[tuple[sqlite3.Connection, str]]) -> None:
