@@ -10,9 +10,11 @@ only, with no import of the library at all (see `projections.quick.QuickReader`)
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported where a SQLite file is opened: a PostgreSQL read never needs it
+    import sqlite3
 
 #: The events of one stream, in record order.
 SELECT_STREAM = (
@@ -65,6 +67,8 @@ class QuickStore:
 
     @classmethod
     def open(cls, path: str, timeout: float) -> QuickStore | None:
+        import sqlite3
+
         connection = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
         store = cls(connection)
         tables = {row[0] for row in store.rows("SELECT name FROM sqlite_master WHERE type = 'table'")}

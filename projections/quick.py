@@ -12,7 +12,6 @@ caller takes a `Reader`, which catches up first and says what is wrong.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -37,6 +36,8 @@ class QuickReader(Reader):
     @classmethod
     def open(cls, path: str, timeout: float) -> QuickReader | None:
         """The quick reader of a caught-up ledger file, or None."""
+        import sqlite3
+
         return cls._over(lambda: QuickStore.open(path, timeout), sqlite3.Error)
 
     @classmethod

@@ -74,9 +74,10 @@ def test_an_encrypted_ledger_is_read_through_the_library(tmp_path: Path, monkeyp
     assert type(Session(db).reader) is Reader
 
 
-def test_a_history_imports_neither_the_library_nor_pydantic_nor_psycopg(ledger_db: str) -> None:
-    # On PostgreSQL too: it reads through libpq itself (ledger.libpq), not psycopg.
+def test_a_history_imports_neither_the_library_nor_pydantic_nor_psycopg(ledger_db: str, backend: Backend) -> None:
+    # On PostgreSQL too: it reads through libpq itself (ledger.libpq), not psycopg, nor sqlite3.
     heavy = ("pydantic", "eventsourcing", "psycopg_pool", "psycopg", "psycopg_binary")
+    heavy += ("sqlite3",) if backend.name == "postgres" else ()
     script = (
         "import sys\n"
         "from ledger.cli import Session, cli\n"
