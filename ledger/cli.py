@@ -141,6 +141,16 @@ class Session:
 
         return self._open(LedgerStore)
 
+    def close(self) -> None:
+        """Closes what the command opened (connections, a PostgreSQL pool), at the end of the command:
+        in a process that goes on (a test's CliRunner, a script calling `cli`) nothing is left
+        to the garbage collector, which may run on a pool's own thread and cannot join it."""
+        reader, store, app = (self.__dict__.pop(name, None) for name in ("reader", "store", "app"))
+        quick_store = getattr(reader, "store", None)  # a QuickReader's own connection
+        opened = {id(thing): thing for thing in (quick_store, store, app) if thing is not None}
+        for thing in opened.values():
+            thing.close()
+
     @cached_property
     def reader(self) -> Any:
         """The read side, caught up with every event recorded so far."""
@@ -217,6 +227,7 @@ def cli(ctx: click.Context, db: str | None) -> None:
       ledger history openai-2026
     """
     ctx.obj = Session(db)
+    ctx.call_on_close(ctx.obj.close)
 
 
 def main() -> None:

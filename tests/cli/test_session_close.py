@@ -1,0 +1,45 @@
+"""Commands run in a process that goes on (CliRunner, a script calling `cli`) leave no connection open."""
+
+from __future__ import annotations
+
+import gc
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+
+from ledger.cli import cli
+from tests.conftest import EXAMPLE, PG_URL, Backend
+
+COMMANDS = (
+    ("import", str(EXAMPLE)),  # the write side: the application and its pool
+    ("deals",),  # a catch-up through the library, then the read models
+    ("history", "openai-2026", "--json"),  # the quick reader's own connection
+    ("rebuild", "--jobs", "1"),
+    ("verify",),
+    ("history", "no-such-deal"),  # refused: the error's traceback holds the command's frames
+)
+
+
+def open_connections() -> int:
+    """Connections to the test database other than the one asking."""
+    with psycopg.connect(PG_URL, autocommit=True) as connection:
+        return connection.execute(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchone()[0]
+
+
+def test_every_command_closes_what_it_opened_without_the_garbage_collector(backend: Backend) -> None:
+    if backend.name != "postgres":
+        pytest.skip("counts the server's connections")
+    gc.collect()
+    before = open_connections()
+    gc.disable()  # a leak would stay: nothing left to the collector is closed by it
+    try:
+        results = []  # kept, as a caller may keep them (with their exceptions' tracebacks)
+        for args in COMMANDS:
+            results.append(CliRunner().invoke(cli, ["--db", backend.db, *args]))
+            assert results[-1].exit_code == (1 if "no-such-deal" in args else 0), results[-1].output
+            assert open_connections() == before, args
+    finally:
+        gc.enable()
