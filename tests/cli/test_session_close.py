@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import time
 
 import psycopg
 import pytest
@@ -21,12 +22,19 @@ COMMANDS = (
 )
 
 
-def open_connections() -> int:
-    """Connections to the test database other than the one asking."""
+def open_connections(expected: int | None = None) -> int:
+    """Client connections to the test database other than the one asking. A backend whose client
+    has gone may linger a moment: given `expected`, waits up to 5 s for the count to reach it."""
+    deadline = time.monotonic() + 5
     with psycopg.connect(PG_URL, autocommit=True) as connection:
-        return connection.execute(
-            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        ).fetchone()[0]
+        while True:
+            count = connection.execute(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            ).fetchone()[0]
+            if expected is None or count == expected or time.monotonic() > deadline:
+                return count
+            time.sleep(0.05)
 
 
 def test_every_command_closes_what_it_opened_without_the_garbage_collector(backend: Backend) -> None:
@@ -40,6 +48,6 @@ def test_every_command_closes_what_it_opened_without_the_garbage_collector(backe
         for args in COMMANDS:
             results.append(CliRunner().invoke(cli, ["--db", backend.db, *args]))
             assert results[-1].exit_code == (1 if "no-such-deal" in args else 0), results[-1].output
-            assert open_connections() == before, args
+            assert open_connections(before) == before, args
     finally:
         gc.enable()
