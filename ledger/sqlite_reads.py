@@ -77,19 +77,26 @@ class QuickStore:
             return None
         return store
 
-    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return self.connection.execute(statement, tuple(params)).fetchall()
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """(column names, rows) of one statement."""
+        cursor = self.connection.execute(statement, tuple(params))
+        return [column[0] for column in cursor.description or ()], cursor.fetchall()
 
-    #: The read models' names, and the parameter mark, as this database's statements use them.
+    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.execute(statement, params)[1]
+
+    #: The read models' names as this database's statements use them.
     tables: dict[str, str] = TABLES
-    placeholder = "?"
+
+    @staticmethod
+    def marks(statement: str) -> str:
+        """A statement written with `?` marks as this database takes them."""
+        return statement
 
     def select(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Rows of a query on the read models as dicts (as `projections.index.IndexSQL.select`)."""
-        statement = statement.format(**self.tables).replace("?", self.placeholder)
-        cursor = self.connection.execute(statement, tuple(params))
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        names, rows = self.execute(self.marks(statement.format(**self.tables)), params)
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
     def position(self, application_name: str) -> int:
         return self.rows(SELECT_POSITION, (application_name,))[0][0] or 0
