@@ -148,6 +148,38 @@ def test_an_import_line_with_a_bad_field_names_line_and_field(backend: Backend, 
     assert backend.count_events() == 0
 
 
+@pytest.mark.parametrize(
+    ("repeat", "field"),
+    [
+        ('"figures": {"size": "$1B", "size": "$2B"}', "figures.size"),
+        ('"parties": [{"party": "x", "amount": "$1B", "party": "y"}]', "parties[0].party"),
+        # an escaped quote in the line: the repeat is found by reading the line again
+        ('"quote": "he said \\"yes\\"", "quote": "no"', "quote"),
+    ],
+)
+def test_an_import_line_repeating_a_key_is_refused_and_nothing_is_written(
+    backend: Backend, tmp_path: Path, repeat: str, field: str
+) -> None:
+    """JSON parsers keep the last of repeated keys silently: an import must not lose the first."""
+    line = '{"deal": "d", "kind": "talks-opened", "reported": "2026-01-01", "source": "S", ' + repeat + "}"
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(EXAMPLE.read_text() + line + "\n")
+    result = run(backend, "import", str(bad))
+    number = len(EXAMPLE.read_text().splitlines()) + 1
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: line {number}: field '{field}': given twice; say each thing once in a line\n"
+    assert backend.count_events() == 0
+
+
+def test_an_import_line_with_escapes_and_no_repeated_key_is_recorded(backend: Backend, tmp_path: Path) -> None:
+    line = {"deal": "d", "kind": "talks-opened", "reported": "2026-01-01", "source": "S",
+            "quote": 'he said "yes" \\ then {"a": 1, "a": 2}', "figures": {"size": "$1B"}}  # fmt: skip
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps(line) + "\n")
+    assert run(backend, "import", str(good)).exit_code == 0
+    assert history(backend, "d")["events"][0]["quote"] == line["quote"]
+
+
 def test_a_refused_report_late_in_an_import_rolls_back_the_whole_import(backend: Backend, tmp_path: Path) -> None:
     future = {"deal": "d", "kind": "talks-opened", "reported": "2999-01-01", "source": {"name": "S"}}
     bad = tmp_path / "bad.jsonl"
