@@ -33,7 +33,7 @@ def iter_lines(
         except orjson.JSONDecodeError as error:
             raise IntakeError(f"line {number}", f"not valid JSON ({error})") from None
         repeated = repeated_key(raw, line)
-        if repeated:
+        if repeated is not None:
             raise IntakeError(f"line {number}: field '{repeated}'", "given twice; say each thing once in a line")
         try:
             draft = read_report(line, default_currency=currency, recorded_by=recorded_by)
@@ -53,7 +53,7 @@ def repeated_key(raw: bytes, line: Any) -> str | None:
     a repeated key. Only a line that fails the check, or has escapes, is read
     again keeping every key, to name the one repeated.
     """
-    if b"\\" not in raw and raw.count(b'"') == 2 * _strings(line):
+    if b"\\" not in raw and raw.count(b'"') == 2 * (_strings(line) if type(line) in (dict, list) else type(line) is str):
         return None
     try:
         return _first_repeat(json.loads(raw, object_pairs_hook=_Pairs), "")
@@ -66,31 +66,37 @@ class _Pairs(list):  # type: ignore[type-arg]
 
 
 def _strings(value: Any) -> int:
-    """How many strings, keys included, a parsed JSON value holds."""
-    kind = type(value)
-    if kind is str:
-        return 1
-    if kind is dict:
-        return len(value) + sum(_strings(item) for item in value.values())
-    if kind is list:
-        return sum(_strings(item) for item in value)
-    return 0
+    """How many strings, keys included, a parsed JSON object or array holds (loops, not a
+    generator per level: it runs on every line of an import)."""
+    count = 0
+    items = value.values() if type(value) is dict else value
+    if type(value) is dict:
+        count = len(value)
+    for item in items:
+        kind = type(item)
+        if kind is str:
+            count += 1
+        elif kind is dict or kind is list:
+            count += _strings(item)
+    return count
 
 
 def _first_repeat(value: Any, path: str) -> str | None:
+    """The path of the first key repeated within `value` (read with `_Pairs`), or None."""
     if isinstance(value, _Pairs):
         seen: set[str] = set()
         for key, item in value:
+            where = f"{path}.{key}" if path else key
             if key in seen:
-                return f"{path}.{key}".lstrip(".")
+                return where
             seen.add(key)
-            found = _first_repeat(item, f"{path}.{key}")
-            if found:
+            found = _first_repeat(item, where)
+            if found is not None:
                 return found
     elif isinstance(value, list):
         for index, item in enumerate(value):
             found = _first_repeat(item, f"{path}[{index}]")
-            if found:
+            if found is not None:
                 return found
     return None
 

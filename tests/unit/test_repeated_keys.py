@@ -40,3 +40,4 @@ def test_a_repeated_key_is_named_with_its_path(obj: dict, data: st.DataObject) -
 def test_the_first_repeat_in_line_order_is_named() -> None:
     assert check(b'{"f": {"x": 1, "x": 2}, "f": 3}') == "f.x"
     assert check(b'{"s": "\\"", "s": "\\""}') == "s"
+    assert check(b'{"": 1, "": 2}') == ""  # a repeated empty key is still a repeat
