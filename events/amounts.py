@@ -67,7 +67,7 @@ class FigureMethods:
     def value(self) -> Decimal:
         """One amount standing for the figure: the bound given, or a range's midpoint."""
         if self.low is not None and self.high is not None:
-            return (self.low + self.high) / 2
+            return _EXACT.divide(_EXACT.add(self.low, self.high), 2)  # exact: plain arithmetic keeps 28 digits
         return self.low if self.low is not None else self.high  # type: ignore[return-value]
 
     def same_claim(self, other: FigureMethods) -> bool:
@@ -93,8 +93,29 @@ class FigureMethods:
         return format_figure(self)
 
 
+#: The largest whole amount a JSON number of the ledger holds exactly (64 bits, as orjson writes it).
+LARGEST = Decimal(2**64 - 1)
+
+
+def storage_problem(value: Decimal) -> str | None:
+    """Why `json_number` cannot keep the amount exactly, or None.
+
+    Whole amounts are JSON integers up to `LARGEST`; an amount with a fraction
+    is a JSON float, exact only when its shortest form gives the amount back
+    (always so with at most 15 significant digits). Anything else would be
+    stored rounded, or not at all, so it is refused where it is read.
+    """
+    if value == value.to_integral_value():
+        if value > LARGEST:
+            return f"{_plain(value)} is too large to keep exactly (at most {LARGEST:,})"
+        return None
+    if Decimal(repr(float(value))) != value:
+        return f"{_plain(value)} has too many digits to keep exactly with a fraction (15 significant digits always fit)"
+    return None
+
+
 def json_number(value: Decimal | None) -> int | float | None:
-    """An exact JSON number for an amount: int when integral, else float."""
+    """An exact JSON number for an amount: int when integral, else float (see `storage_problem`)."""
     if value is None:
         return None
     if value == value.to_integral_value():

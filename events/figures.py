@@ -27,6 +27,7 @@ from events.amounts import (  # noqa: F401 - re-exported, the public API of this
     format_amount,
     format_figure,
     json_number,
+    storage_problem,
 )
 from events.base import Immutable, PlainText
 
@@ -77,6 +78,9 @@ class Figure(FigureMethods, Immutable):
             raise ValueError(f"an amount must be a finite number, not {value}")
         if value < 0:
             raise ValueError(f"an amount cannot be negative ({value})")
+        problem = storage_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @model_validator(mode="after")

@@ -50,7 +50,7 @@ from typing import Any, NamedTuple
 from pydantic import ValidationError
 
 from events.base import check_plain_text
-from events.figures import BOUNDS, Figure, FigureError, Qualifier
+from events.figures import BOUNDS, Figure, FigureError, Qualifier, storage_problem
 from events.numerals import NUMERAL_CHARS, SCALE_WORDS, NumeralError, chinese_numeral, fold, scaled
 
 MAX_LENGTH = 200
@@ -393,13 +393,16 @@ def _figure(phrase: str, currency: str, qualifier: Qualifier, low: Decimal | Non
     """The figure read, built without a second validation pass: the reading
     guarantees what `Figure` checks of its amounts (finite, not negative, the
     bounds its qualifier takes, a range's low below its high) and of its
-    currency (a known one, or a default checked by `_currency`); the text is
-    checked here.
+    currency (a known one, or a default checked by `_currency`); the text,
+    and that the amounts can be stored exactly, are checked here.
     """
     try:
         check_plain_text(phrase)
     except ValueError as error:
         raise _refused(phrase, str(error)) from None
+    problem = next(filter(None, (storage_problem(v) for v in (low, high) if v is not None)), None)
+    if problem:
+        raise _refused(phrase, problem)
     return Figure.model_construct(currency=currency, qualifier=qualifier, low=low, high=high, text=phrase)
 
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_UP, Context, Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -67,6 +67,10 @@ DIRECTIONS = (
 
 POINT_ESTIMATES = {Qualifier.EXACT, Qualifier.ABOUT, Qualifier.NEARLY}
 ONE_DECIMAL = Decimal("0.1")
+#: Change arithmetic without the default 28-digit rounding: amounts are at most 20 digits
+#: whole (`events.amounts.LARGEST`) or 15 significant with a fraction, so differences are
+#: exact and a percentage has digits to spare before it is rounded to one decimal.
+WIDE = Context(prec=100, rounding=ROUND_HALF_UP, Emax=MAX_EMAX, Emin=MIN_EMIN)
 
 
 _set = object.__setattr__
@@ -183,9 +187,9 @@ def compare(before: Figure | None, after: Figure | None) -> Change:
     absolute = percent = None
     if before is not None and after is not None and before.currency == after.currency:
         old, new = representative(before, after)
-        absolute = new - old
+        absolute = WIDE.subtract(new, old)  # exact: amounts have at most ~60 digits (see WIDE)
         if old != 0:
-            percent = (absolute / old * 100).quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
+            percent = WIDE.multiply(WIDE.divide(absolute, old), 100).quantize(ONE_DECIMAL, context=WIDE)
     return Change(absolute=absolute, percent=percent, direction=direction(before, after))
 
 

@@ -92,6 +92,13 @@ def test_dry_run_prints_the_parsed_event_and_writes_nothing(backend: Backend) ->
         (["openai-2026", "amount-revised", "--source", "X", "--reported", "2026-01-28"], 1, "at least one figure"),
         (["openai-2026", "talks-opened", "--source", " ", "--reported", "2026-01-28"], 2, "source.name"),
         (["openai-2026", "talks-opened", "--source", "X", "--reported", "2026-01-28", "--party", "英伟达=$1B"], 2, "id:name"),
+        # amounts a JSON number would not keep exactly: too large, or too many digits with a fraction
+        (["openai-2026", "talks-opened", "--source", "X", "--reported", "2026-01-28", "--figure", "size=$20,000,000 trillion"], 2,
+         "is too large to keep exactly"),
+        (["openai-2026", "talks-opened", "--source", "X", "--reported", "2026-01-28", "--figure",
+          "size=$100,000,000,000,000,000,000"], 2, "100000000000000000000 is too large to keep exactly"),
+        (["openai-2026", "talks-opened", "--source", "X", "--reported", "2026-01-28", "--figure",
+          "size=$12345678901234567.5"], 2, "has too many digits to keep exactly with a fraction"),
     ],
 )
 def test_a_refused_append_exits_non_zero_with_one_line_and_writes_nothing(

@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
+from events.amounts import LARGEST, FigureMethods, json_number, storage_problem
 from events.figures import Figure, Qualifier, format_amount, format_figure
 
 B, T = 10**9, 10**12
@@ -124,11 +125,51 @@ def test_format_figure_prints_what_a_person_would_write(made, printed):
     assert str(made) == printed
 
 
+class Printed(FigureMethods):
+    """Amounts beyond what a Figure stores (see below): printing alone is tested."""
+
+    __slots__ = ("currency", "qualifier", "low", "high", "text")
+
+    def __init__(self, qualifier: str, low: Decimal, high: Decimal):
+        self.currency, self.qualifier, self.low, self.high, self.text = "USD", Qualifier(qualifier), low, high, None
+
+
 def test_printing_never_rounds_however_many_digits_an_amount_has():
     long = Decimal("1234567890123456789012345678901")
-    assert format_figure(figure("exact", long, long)) == "$1234567890123456789.012345678901T"
-    assert format_figure(figure("range", long, Decimal("1234567890123456789012345678902"))) == (
+    assert format_figure(Printed("exact", long, long)) == "$1234567890123456789.012345678901T"
+    assert format_figure(Printed("range", long, Decimal("1234567890123456789012345678902"))) == (
         "$1234567890123456789.012345678901–1234567890123456789.012345678902T"
     )
     assert format_amount("USD", Decimal("0.000001")) == "$0.000001"
     assert format_amount("USD", Decimal(30 * B), symbol=False) == "USD 30B"
+
+
+@pytest.mark.parametrize(
+    "amount, problem",
+    [
+        (LARGEST, None),
+        (LARGEST + 1, "18446744073709551616 is too large to keep exactly (at most 18,446,744,073,709,551,615)"),
+        (Decimal("1E+30"), "1000000000000000000000000000000 is too large to keep exactly"),
+        (Decimal("0.1"), None),
+        (Decimal("123456789012.345"), None),  # 15 significant digits
+        (Decimal("0.000000000000001"), None),
+        (Decimal("12345678901234567.5"), "12345678901234567.5 has too many digits to keep exactly with a fraction"),
+        (Decimal("0.12345678901234567891"), "0.12345678901234567891 has too many digits"),
+    ],
+)
+def test_an_amount_is_taken_only_if_its_json_number_keeps_it_exactly(amount, problem):
+    """Stored amounts are JSON numbers: 64-bit integers, or floats whose shortest form is the amount."""
+    found = storage_problem(amount)
+    assert found == problem if problem is None else found.startswith(problem)
+    if problem is None:
+        made = figure("exact", amount, amount)
+        assert Decimal(repr(json_number(made.low))) == amount
+        assert Decimal(json.dumps(made.to_json()["low"])) == amount
+    else:
+        with pytest.raises(ValidationError, match="keep exactly"):
+            figure("exact", amount, amount)
+
+
+def test_a_ranges_midpoint_is_exact_whatever_the_spread_of_its_digits():
+    low, high = Decimal("0.000000000000001"), LARGEST  # 35 significant digits between them
+    assert figure("range", low, high).value == Decimal("9223372036854775807.5000000000000005")

@@ -65,6 +65,13 @@ def test_the_percent_is_rounded_to_one_decimal_place():
     assert changes[2].absolute == amount("0.5B") and changes[2].percent == Decimal("25.0")
 
 
+def test_a_change_between_amounts_far_apart_is_exact_and_its_percent_still_rounds():
+    """Plain Decimal arithmetic keeps 28 digits: this difference has 35, the percent 38."""
+    change = compare(exact("0.000000000000001"), exact("18446744073709551615"))
+    assert change.absolute == Decimal("18446744073709551614.999999999999999")
+    assert change.percent == Decimal("1844674407370955161499999999999999900.0")
+
+
 def test_the_percent_is_undefined_after_a_zero():
     change = compare(exact("0"), exact("5B"))
     assert (change.absolute, change.percent, change.direction) == (amount("5B"), None, "raised")
