@@ -83,11 +83,15 @@ class PgQuickStore(QuickStore):
     marks = staticmethod(numbered)
 
     def position(self, application_name: str) -> int:
-        statement = f'SELECT MAX(notification_id) FROM {self.prefix}"{TRACKING}" WHERE application_name = $1'
-        return self.rows(statement, (application_name,))[0][0] or 0
+        return self.rows(self._position, (application_name,))[0][0] or 0
 
-    def last(self) -> int:
-        return self.rows(f"SELECT MAX(notification_id) FROM {self.events}")[0][0] or 0
+    def behind(self, application_name: str) -> int:
+        statement = f"SELECT COALESCE((SELECT MAX(notification_id) FROM {self.events}), 0) - COALESCE(({self._position}), 0)"
+        return self.rows(statement, (application_name,))[0][0]
+
+    @property
+    def _position(self) -> str:
+        return f'SELECT MAX(notification_id) FROM {self.prefix}"{TRACKING}" WHERE application_name = $1'
 
     def stream(self, stream: Any) -> list[tuple[int, str, bytes]]:
         statement = (

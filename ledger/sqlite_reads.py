@@ -101,8 +101,9 @@ class QuickStore:
     def position(self, application_name: str) -> int:
         return self.rows(SELECT_POSITION, (application_name,))[0][0] or 0
 
-    def last(self) -> int:
-        return self.rows(SELECT_LAST)[0][0] or 0
+    def behind(self, application_name: str) -> int:
+        """Notifications recorded after the read models' position, in one query."""
+        return self.rows(f"SELECT COALESCE(({SELECT_LAST}), 0) - COALESCE(({SELECT_POSITION}), 0)", (application_name,))[0][0]
 
     def stream(self, stream: Any) -> list[tuple[int, str, bytes]]:
         return stream_rows(self.connection.cursor(), hex_id(stream))

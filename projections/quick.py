@@ -71,7 +71,7 @@ class QuickReader(Reader):
         return self.store.position(NAME)
 
     def behind(self) -> int:
-        return self.store.last() - self.position()
+        return self.store.behind(NAME)
 
     def catch_up(self, advance: Callable[[int], None] | None = None) -> int:
         if self.behind() > 0:
