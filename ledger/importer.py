@@ -53,7 +53,7 @@ def repeated_key(raw: bytes, line: Any) -> str | None:
     a repeated key. Only a line that fails the check, or has escapes, is read
     again keeping every key, to name the one repeated.
     """
-    if b"\\" not in raw and raw.count(b'"') == 2 * (_strings(line) if type(line) in (dict, list) else type(line) is str):
+    if b"\\" not in raw and raw.count(b'"') == 2 * _strings(line):
         return None
     try:
         return _first_repeat(json.loads(raw, object_pairs_hook=_Pairs), "")
@@ -66,12 +66,17 @@ class _Pairs(list):  # type: ignore[type-arg]
 
 
 def _strings(value: Any) -> int:
-    """How many strings, keys included, a parsed JSON object or array holds (loops, not a
-    generator per level: it runs on every line of an import)."""
-    count = 0
-    items = value.values() if type(value) is dict else value
-    if type(value) is dict:
-        count = len(value)
+    """How many strings, keys included, a parsed JSON value holds (it runs on every line of
+    an import: loops, and a call only per object or array)."""
+    kind = type(value)
+    if kind is str:
+        return 1
+    if kind is dict:
+        count, items = len(value), value.values()
+    elif kind is list:
+        count, items = 0, value
+    else:
+        return 0
     for item in items:
         kind = type(item)
         if kind is str:
