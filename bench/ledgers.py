@@ -33,7 +33,7 @@ from bench.backends import Row
 from bench.proc import BenchError, ledger_command, run, timeout_for
 from bench.synth import Spec, lines
 
-IMPORTED = re.compile(rb"imported (\d+) events; (\d+) already recorded")
+IMPORTED = re.compile(rb"imported (\d+) events?; (\d+) already recorded")
 
 
 def say(message: str) -> None:

@@ -81,14 +81,14 @@ def verify(session: Session, checkpoints: tuple[Any, ...], public_key: str | Non
     import orjson
 
     from ledger.audit import Problem, check_chain, check_checkpoint
-    from ledger.output import progress
+    from ledger.output import counted_as, progress
 
     # The chain alone needs only the store: no write side to import.
     recorder = (session.store if chain_only else session.app).recorder
     if build_chain:
         if recorder.head()[0]:
             raise click.ClickException("this ledger already has a hash chain; unchained events in it are suspect")
-        click.echo(f"chained {recorder.build_chain()} events", err=True)
+        click.echo(f"chained {counted_as(recorder.build_chain(), 'event')}", err=True)
     with progress("verifying the hash chain", recorder.max_notification_id() or None) as advance:
         findings = check_chain(recorder, advance)
     # Deals are named from the read side, caught up only when a problem needs a name or the
@@ -117,7 +117,7 @@ def verify(session: Session, checkpoints: tuple[Any, ...], public_key: str | Non
     else:
         for problem in problems:
             click.echo(f"{problem.check}: {problem.message}")
-        click.echo(f"{size} events in the chain; " + ("all checks passed" if not problems else f"{len(problems)} problems"))
+        click.echo(f"{counted_as(size, 'event')} in the chain; " + ("all checks passed" if not problems else counted_as(len(problems), "problem")))
     if problems:
         raise SystemExit(1)
 

@@ -70,6 +70,11 @@ def _plain_table(columns: Sequence[str], rows: list[list[str]], title: str | Non
         click.echo(line(row))
 
 
+def counted_as(count: int, noun: str) -> str:
+    """'1 report', '2 reports'."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def heading(text: str) -> None:
     """A section heading, bold on a terminal."""
     click.echo(text if is_plain() else click.style(text, bold=True))

@@ -99,10 +99,11 @@ def history(session: Session, deal: str, figure: str | None, party: str | None, 
 
         emit_json(history_json(deal, events, lines))
         return
+    from ledger.output import counted_as
     from ledger.render import events_table, timeline_tables
 
     retracted = set(retractions(events))
-    events_table(in_reported_order(events), retracted, title=f"{deal}: {len(events)} events")
+    events_table(in_reported_order(events), retracted, title=f"{deal}: {counted_as(len(events), 'event')}")
     timeline_tables(lines)
 
 
@@ -245,7 +246,7 @@ def party(session: Session, party: str, as_json: bool) -> None:
         emit_json({"party": party, "commitments": rows})
         return
     from events.stored import figure_from_json
-    from ledger.output import table
+    from ledger.output import counted_as, table
     from ledger.render import amount, short
 
     if not rows:
@@ -265,7 +266,7 @@ def party(session: Session, party: str, as_json: bool) -> None:
             )
             for r in rows
         ],
-        title=f"{party}: {len({r['deal'] for r in rows})} deals",
+        title=f"{party}: {counted_as(len({r['deal'] for r in rows}), 'deal')}",
     )
 
 

@@ -9,7 +9,7 @@ import click
 
 from events.amounts import FigureMethods, format_figure
 from events.stored import RETRACTION
-from ledger.output import heading, table
+from ledger.output import counted_as, heading, table
 
 if TYPE_CHECKING:
     from events.reports import DomainEvent
@@ -124,10 +124,14 @@ def timeline_tables(lines: list[Any]) -> None:
 def state_tables(state: Any) -> None:
     """A deal's current state: status, dates, figures with their reports, warnings."""
     heading(f"{state.deal}: {state.status or 'no standing report'}")
-    click.echo(
-        f"reported {state.first_reported} → {state.last_reported}; {state.reports} reports "
-        f"({state.retracted} retracted) from {state.sources} sources"
-    )
+    counted = f"{counted_as(state.reports, 'report')} ({state.retracted} retracted)"
+    if state.first_reported is None:
+        click.echo(counted)
+    else:
+        click.echo(
+            f"reported {state.first_reported} → {state.last_reported}; {counted} "
+            f"from {counted_as(state.sources, 'source')}"
+        )
     rows = [
         (f"figure {name}", amount(c.value), c.reported.isoformat(), c.source, short(c.event_id))
         for name, c in state.figures.items()
@@ -135,7 +139,8 @@ def state_tables(state: Any) -> None:
         (f"party {c.label}", amount(c.value), c.reported.isoformat(), c.source, short(c.event_id))
         for c in state.commitments.values()
     ]
-    click.echo()
-    table(("current value of", "value", "reported", "source", "set by"), rows)
+    if rows:
+        click.echo()
+        table(("current value of", "value", "reported", "source", "set by"), rows)
     for warning in state.warnings:
         click.echo(f"warning: {warning.message}")

@@ -209,7 +209,9 @@ def import_(session: Session, file: Any, currency: str | None, as_json: bool) ->
             }
         )
     else:
-        click.echo(f"imported {outcome.recorded} events; {outcome.skipped} already recorded and skipped")
+        from ledger.output import counted_as
+
+        click.echo(f"imported {counted_as(outcome.recorded, 'event')}; {outcome.skipped} already recorded and skipped")
 
 
 def _size_of(file: Any) -> int | None:

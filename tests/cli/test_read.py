@@ -82,6 +82,16 @@ def test_known_at_a_moment_before_anything_was_recorded_shows_nothing(demo: Back
     assert state["figures"] == {} and state["commitments"] == {}
 
 
+def test_show_for_people_before_the_first_report_says_so_without_placeholders(demo: Backend) -> None:
+    result = CliRunner().invoke(cli, ["--db", demo.db, "show", "tesla-xai-2026", "--as-of", "2026-01-01"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["tesla-xai-2026: no standing report", "0 reports (0 retracted)"]
+    one = CliRunner().invoke(cli, ["--db", demo.db, "show", "tesla-xai-2026"])
+    assert "; 1 report (0 retracted) from 1 source\n" in one.stdout
+    history = CliRunner().invoke(cli, ["--db", demo.db, "history", "tesla-xai-2026"])
+    assert history.stdout.splitlines()[0] == "tesla-xai-2026: 1 event"
+
+
 def test_deals_lists_every_deal_of_the_article(demo: Backend) -> None:
     rows = run_json(demo, "deals")
     assert {r["deal"] for r in rows} >= {"openai-2026", "xai-series-e-2026", "tesla-xai-2026"}
