@@ -43,9 +43,9 @@ def translate(error: Exception) -> click.ClickException | None:
 
     from events.figures import FigureError
     from events.intake import IntakeError
-    from ledger.errors import LedgerError
+    from ledger.errors import LedgerError, UnreadableInput
 
-    if isinstance(error, (IntakeError, FigureError)):
+    if isinstance(error, (IntakeError, FigureError, UnreadableInput)):
         return InputError(str(error))
     if isinstance(error, LedgerError):
         return Refused(str(error))

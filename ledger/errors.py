@@ -17,5 +17,9 @@ class EventNotFoundError(DomainError):
     """No event has the given id."""
 
 
+class UnreadableInput(LedgerError):
+    """Input that is not in the form asked for, e.g. a malformed event id (exit code 2)."""
+
+
 class StorageError(LedgerError):
     """The database cannot be opened, read or written."""

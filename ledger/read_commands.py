@@ -53,6 +53,22 @@ def _check_slug(deal: str) -> None:
         raise InputError(str(error)) from None
 
 
+def _check_named(events: list[Any], deal: str, figure: str | None, party: str | None) -> None:
+    """Refuses a --figure or --party that no report of the deal ever names (on any clock)."""
+    from ledger.errors import DomainError
+    from projections.records import reports_of
+
+    reports = reports_of(events)
+    if figure is not None:
+        known = sorted({name for report in reports for name in report.figures})
+        if figure not in known:
+            raise DomainError(f"no report of {deal!r} gives a figure {figure!r} (its figures: {', '.join(known) or 'none'})")
+    if party is not None:
+        known = sorted({p.id for report in reports for c in report.commitments for p in c.parties})
+        if party not in known:
+            raise DomainError(f"no report of {deal!r} names a party {party!r} (its parties: {', '.join(known) or 'none'})")
+
+
 def _require_ledger(session: Session) -> None:
     if not session.exists():
         from ledger.errors import DealNotFoundError
@@ -91,6 +107,8 @@ def history(session: Session, deal: str, figure: str | None, party: str | None, 
         if (figure is None or line.figure == figure)
         and (party is None or (line.party is not None and party in line.party.split("+")))
     ]
+    if (figure or party) and not lines:
+        _check_named(session.reader.deal_events(deal), deal, figure, party)
     if figure or party:
         shown = {point.event_id for line in lines for point in line.points}
         events = [e for e in events if e.event_id in shown]
@@ -160,6 +178,8 @@ def diff(session: Session, deal: str, from_day: str, to_day: str, as_json: bool)
     _require_ledger(session)
     _check_slug(deal)
     start, end = parse_day(from_day, "--from"), parse_day(to_day, "--to")
+    if start > end:
+        raise InputError(f"--from {start} is after --to {end}; give the earlier day first")
     result = compare_days(session.reader.deal_events(deal), start, end)
     if as_json:
         from ledger.output import emit_json

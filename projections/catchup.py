@@ -285,11 +285,11 @@ class Reader:
 
     def find_event(self, given: str) -> tuple[UUID, str]:
         """The full id and deal of the event whose id is, or starts with, `given`."""
-        from ledger.errors import DomainError, EventNotFoundError
+        from ledger.errors import DomainError, EventNotFoundError, UnreadableInput
 
         prefix = given.strip().lower()
         if len(prefix) < 8 or not all(ch in "0123456789abcdef-" for ch in prefix):
-            raise DomainError(f"{given!r} is not an event id (give at least its first 8 characters)")
+            raise UnreadableInput(f"{given!r} is not an event id (give at least its first 8 characters)")
         rows = self.index.select(
             "SELECT event_id, deal FROM {event_index} WHERE event_id >= ? AND event_id < ? LIMIT 2",
             (prefix, prefix + "\uffff"),

@@ -92,6 +92,24 @@ def test_show_for_people_before_the_first_report_says_so_without_placeholders(de
     assert history.stdout.splitlines()[0] == "tesla-xai-2026: 1 event"
 
 
+def test_diff_with_its_days_reversed_is_refused_as_input_in_one_line(demo: Backend) -> None:
+    result = CliRunner().invoke(cli, ["--db", demo.db, "diff", "openai-2026", "--from", "2026-01-29", "--to", "2026-01-27"])
+    assert result.exit_code == 2
+    assert result.stderr == "Error: --from 2026-01-29 is after --to 2026-01-27; give the earlier day first\n"
+
+
+def test_history_of_a_figure_or_party_no_report_names_is_refused_with_the_names_there_are(demo: Backend) -> None:
+    figure = CliRunner().invoke(cli, ["--db", demo.db, "history", "openai-2026", "--figure", "sise"])
+    assert figure.exit_code == 1
+    assert figure.stderr == "Error: no report of 'openai-2026' gives a figure 'sise' (its figures: size, valuation)\n"
+    party = CliRunner().invoke(cli, ["--db", demo.db, "history", "openai-2026", "--party", "nvdia", "--json"])
+    assert party.exit_code == 1 and party.stdout == ""
+    assert "names a party 'nvdia' (its parties: amazon, microsoft, nvidia, softbank)" in party.stderr
+    # named, but not yet reported on the day asked: an empty history, not an error
+    early = run_json(demo, "history", "openai-2026", "--party", "nvidia", "--as-of", "2026-01-01")
+    assert early["events"] == [] and early["figures"] == []
+
+
 def test_deals_lists_every_deal_of_the_article(demo: Backend) -> None:
     rows = run_json(demo, "deals")
     assert {r["deal"] for r in rows} >= {"openai-2026", "xai-series-e-2026", "tesla-xai-2026"}

@@ -230,6 +230,15 @@ def test_retracting_an_unknown_event_is_refused_and_writes_nothing(backend: Back
     assert backend.count_events() == 1
 
 
+@pytest.mark.parametrize("given", ["635a", "zzzzzzzz", "635a4a16-x"])
+def test_retracting_by_something_that_is_not_an_event_id_is_an_input_error(backend: Backend, given: str) -> None:
+    append(backend, "d-1", "talks-opened", "--source", "A", "--reported", "2026-01-20")
+    result = run(backend, "retract", given, "--reason", "x")
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {given!r} is not an event id (give at least its first 8 characters)\n"
+    assert backend.count_events() == 1
+
+
 def test_a_report_dated_after_the_close_is_accepted_and_flagged(backend: Backend) -> None:
     append(backend, "d-1", "round-closed", "--source", "A", "--reported", "2026-01-06", "--figure", "size=$20B")
     late = append(backend, "d-1", "amount-revised", "--source", "B", "--reported", "2026-01-20", "--figure", "size=$21B")
