@@ -67,10 +67,11 @@ DIRECTIONS = (
 
 POINT_ESTIMATES = {Qualifier.EXACT, Qualifier.ABOUT, Qualifier.NEARLY}
 ONE_DECIMAL = Decimal("0.1")
-#: Change arithmetic without the default 28-digit rounding: amounts are at most 20 digits
-#: whole (`events.amounts.LARGEST`) or 15 significant with a fraction, so differences are
-#: exact and a percentage has digits to spare before it is rounded to one decimal.
-WIDE = Context(prec=100, rounding=ROUND_HALF_UP, Emax=MAX_EMAX, Emin=MIN_EMIN)
+#: Change arithmetic without the default 28-digit rounding. A stored amount is below 10^20
+#: (`events.amounts.LARGEST`) and, with a fraction, a float's shortest form (nothing below
+#: 5E-324), so two amounts span at most ~345 digits: differences are exact, and a
+#: percentage (up to ~10^346) still has its decimal place when it is rounded to it.
+WIDE = Context(prec=400, rounding=ROUND_HALF_UP, Emax=MAX_EMAX, Emin=MIN_EMIN)
 
 
 _set = object.__setattr__
@@ -187,7 +188,7 @@ def compare(before: Figure | None, after: Figure | None) -> Change:
     absolute = percent = None
     if before is not None and after is not None and before.currency == after.currency:
         old, new = representative(before, after)
-        absolute = WIDE.subtract(new, old)  # exact: amounts have at most ~60 digits (see WIDE)
+        absolute = WIDE.subtract(new, old)
         if old != 0:
             percent = WIDE.multiply(WIDE.divide(absolute, old), 100).quantize(ONE_DECIMAL, context=WIDE)
     return Change(absolute=absolute, percent=percent, direction=direction(before, after))

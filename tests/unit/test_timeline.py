@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 import orjson
 import pytest
@@ -70,6 +70,17 @@ def test_a_change_between_amounts_far_apart_is_exact_and_its_percent_still_round
     change = compare(exact("0.000000000000001"), exact("18446744073709551615"))
     assert change.absolute == Decimal("18446744073709551614.999999999999999")
     assert change.percent == Decimal("1844674407370955161499999999999999900.0")
+
+
+def test_a_change_from_the_smallest_storable_amount_to_the_largest_is_exact_and_rounded():
+    """A float's smallest amount (5E-324) to the largest whole one: 344 digits apart."""
+    low, high = Decimal("5E-324"), Decimal("18446744073709551615")
+    change = compare(exact("5E-324"), exact("18446744073709551615"))
+    assert change.absolute == Decimal("18446744073709551614." + "9" * 323 + "5")
+    big = Context(prec=1000, rounding=ROUND_HALF_UP)
+    exact_percent = big.divide(big.multiply(big.subtract(high, low), 100), low)  # terminates: low is 5E-324
+    assert change.percent == exact_percent.quantize(Decimal("0.1"), context=big)
+    assert change.percent.as_tuple().exponent == -1
 
 
 def test_the_percent_is_undefined_after_a_zero():
