@@ -43,9 +43,15 @@ class ChainedPostgresApplicationRecorder(ChainReader, PostgresApplicationRecorde
         ]
         events = SQL("{}.{}").format(schema, Identifier(self.events_table_name))
         names = {"chain": self.chain_table, "events": events, "meta": self.meta_table}
+        # The join looks each link's event up by the events' key (uuid, version). Comparing
+        # as text instead (`e.originator_id::text = c.originator_id`) left only the version
+        # to the index: each link scanned every event of its version, so verifying a
+        # ledger of a million events took hours. A chain id that is not a canonical uuid
+        # (tampered with) matches no event, and is reported as such, instead of failing the cast.
         self.sql_chain = SQL(
             "SELECT c.seq, c.originator_id, c.originator_version, c.event_hash, c.chain_hash, e.topic, e.state "
-            "FROM {chain} c LEFT JOIN {events} e ON e.originator_id::text = c.originator_id "
+            "FROM {chain} c LEFT JOIN {events} e ON e.originator_id = (CASE WHEN c.originator_id ~ "
+            "'^[0-9a-f]{{8}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{12}}$' THEN c.originator_id::uuid END) "
             "AND e.originator_version = c.originator_version WHERE c.seq > %s ORDER BY c.seq LIMIT %s"
         ).format(**names)
         self.sql_unchained = SQL(

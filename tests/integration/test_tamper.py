@@ -236,6 +236,16 @@ def test_deleting_a_middle_event_is_caught_at_its_seq(backend: Backend) -> None:
     assert "seq 4 (openai-2026 version 2): the event it covers is gone" in problem["message"]
 
 
+@pytest.mark.parametrize("forged", ["not a deal id", "ZZZ", ""])
+def test_a_chain_entry_naming_no_deal_is_caught_at_its_seq_not_a_crash(backend: Backend, forged: str) -> None:
+    """PostgreSQL looks a link's event up by uuid: an entry whose id is not one is a problem to report."""
+    tables = example_ledger(backend)
+    tables.sql("UPDATE {chain} SET originator_id = ? WHERE seq = 4", (forged,))
+
+    problem = first_chain_problem(backend)
+    assert problem["seq"] == 4
+
+
 def test_deleting_every_event_of_a_deal_is_caught_at_the_first_seq_of_that_deal(backend: Backend) -> None:
     tables = example_ledger(backend)
     tables.delete_events(2, 4, 5, 6, 7)
