@@ -26,7 +26,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import count
 from pathlib import Path
@@ -130,13 +130,14 @@ class SQLite:
             raise RuntimeError(f"raw insert stored {stored} rows of {len(rows)}")
         return seconds
 
-    def read_all(self, location: str) -> tuple[int, float]:
-        """(events, seconds) to read every stored event in record order and decode its JSON."""
+    def read_all(self, location: str, each: Callable[[bytes], Any] = orjson.loads) -> tuple[int, float]:
+        """(events, seconds) to read every stored event in record order and decode its JSON
+        (or do `each` to its stored bytes)."""
         start = time.perf_counter()
         connection = sqlite3.connect(f"file:{location}?mode=ro", uri=True)
         cursor = connection.execute("SELECT state FROM stored_events ORDER BY rowid")
         events = 0
-        loads = orjson.loads
+        loads = each
         while batch := cursor.fetchmany(READ_BATCH):
             for (state,) in batch:
                 loads(state)
@@ -285,12 +286,13 @@ class Postgres:
             raise RuntimeError(f"raw insert stored {stored} rows of {len(rows)}")
         return seconds
 
-    def read_all(self, location: str) -> tuple[int, float]:
-        """(events, seconds) to read every stored event in record order and decode its JSON."""
+    def read_all(self, location: str, each: Callable[[bytes], Any] = orjson.loads) -> tuple[int, float]:
+        """(events, seconds) to read every stored event in record order and decode its JSON
+        (or do `each` to its stored bytes)."""
         schema = location.rsplit("?schema=", 1)[1]
         start = time.perf_counter()
         events = 0
-        loads = orjson.loads
+        loads = each
         with self._connect(autocommit=False) as connection:
             with connection.cursor(name="read_all") as cursor:
                 cursor.itersize = READ_BATCH

@@ -53,3 +53,25 @@ def test_quick_benchmark_measures_every_figure(tmp_path: Path) -> None:
     assert document["meta"]["quick"] is True
     # The table went to stdout, one row per figure.
     assert "import throughput" in done.stdout and "history" in done.stdout
+
+
+@pytest.mark.slow
+def test_quick_benchmark_on_postgresql_measures_its_figures(tmp_path: Path) -> None:
+    """The figures a `--backend postgres` run reports, verify included, on the test server."""
+    problem = postgres_available()
+    if problem and not os.environ.get("CI"):
+        pytest.skip(problem)
+    out = tmp_path / "bench.json"
+    env = {k: v for k, v in os.environ.items() if k not in ("LEDGER_DB", "NO_COLOR")}
+    keys = ("memory", "rebuild", "history", "history-scaling", "verify")
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--backend", "postgres", "--only", ",".join(keys),
+         "--json", str(out), "--cache-dir", str(tmp_path / "cache")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = {f["key"]: f for f in json.loads(out.read_text())["figures"]}
+    assert set(figures) == set(keys)
+    for key, figure in figures.items():
+        assert figure["status"] == "measured", (key, figure["status"], figure["notes"])
+        assert math.isfinite(figure["ratio"]) and figure["ratio"] > 0, (key, figure["ratio"])
