@@ -63,3 +63,30 @@ def test_a_rebuild_keeps_the_first_deal_of_an_event_id_two_deals_share(backend: 
     assert counts["event_index"] == app.recorder.max_notification_id() - 1
     assert reader.index.select(shared, (str(first.event_id),)) == kept
     app.close()
+
+
+def test_a_rebuild_leaves_the_keys_and_indexes_a_new_ledger_has(backend: Backend) -> None:
+    """A rebuild refills the tables without their keys and builds them at the end (PostgreSQL too)."""
+    assert CliRunner().invoke(cli, ["--db", backend.db, "import", str(EXAMPLE)]).exit_code == 0
+    app = DealLedger(env=locate(backend.db).settings())
+    reader = Reader(app)
+    reader.catch_up()
+
+    def indexes() -> list[str]:
+        if backend.name == "sqlite":
+            statement = "SELECT tbl_name || ': ' || name FROM sqlite_master WHERE type = 'index' AND tbl_name IN (?, ?, ?)"
+            params: tuple = TABLES
+        else:
+            statement = "SELECT tablename || ': ' || indexdef FROM pg_indexes WHERE schemaname = ? AND tablename IN (?, ?, ?)"
+            params = (backend.schema, *TABLES)
+        return sorted(next(iter(row.values())) for row in reader.index.select(statement, params))
+
+    new = indexes()
+    reader.rebuild()
+    rebuilt = indexes()
+    if backend.name == "postgres":
+        assert rebuilt == new  # the same keys, by the same names, as CREATE made them
+        assert any("party_index_pkey" in i for i in rebuilt) and any("event_index_pkey" in i for i in rebuilt)
+    else:  # SQLite rebuilds party_index with indexes by party and by deal, and event_index's key as an index
+        assert any("party_index_deal" in i for i in rebuilt) and any("event_index_key" in i for i in rebuilt)
+    app.close()
