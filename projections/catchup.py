@@ -111,7 +111,7 @@ class Reader:
         their rows from the scratch files, in order, as each is complete."""
         import multiprocessing
 
-        from projections.parallel import chunk_rows, copy_chunk, shares, workers
+        from projections.parallel import chunk_rows, copy_chunk, workers
 
         done = multiprocessing.get_context("spawn").Value("q", 0)
         reported = 0
@@ -124,7 +124,7 @@ class Reader:
                 reported = now
 
         cursor = writer.plain_cursor()
-        with workers(events_at, shares(streams, jobs), done) as started:
+        with workers(events_at, streams, jobs, done) as started:
             for i, chunk in enumerate(started.chunks(tick)):
                 if events_at[0] == "sqlite":
                     name = f"chunk{i}"

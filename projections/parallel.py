@@ -2,19 +2,22 @@
 
 Decoding and folding a deal's events is pure Python and takes most of a
 rebuild; one process uses one core. For a large ledger without a key a
-rebuild splits its deals (in first-recorded order) into contiguous shares,
-one per worker process; each worker folds its share into a few scratch
-SQLite files, one chunk of its deals after another. The rebuilding process
+rebuild splits its deals (in first-recorded order) into contiguous chunks,
+dealt to the worker processes in turn (`dealt`); each worker folds its chunks
+one after another, each into a scratch SQLite file. The rebuilding process
 folds nothing itself: it copies each chunk's rows as soon as the chunk is
 complete (on SQLite it attaches the file and copies with `INSERT … SELECT`,
-record by record; on PostgreSQL it reads the file and COPYs), chunk after
-chunk, share after share, so the rows go in in the order a serial rebuild
-writes them, inside the rebuild's one transaction, while the workers fold the
-next chunks. (Folding a share here too was measured slower on 2 cores: this
-process's rows go through the ledger's WAL, the workers' to journal-less
-files, so its share finished last and the copying waited for it.) The
-workers only read the ledger's events (on their own connection); the chunks
-live in a private temporary directory, deleted at the end, whatever happens.
+record by record; on PostgreSQL it reads the file and COPYs), in chunk order,
+so the rows go in in the order a serial rebuild writes them, inside the
+rebuild's one transaction, while the workers fold the next chunks. Dealt in
+turn, the chunks complete about in the order they are copied: with one
+contiguous share per worker, the second worker's chunks waited for the first
+worker's last, and their copying ran past the folds (6 s of a 30 s PostgreSQL
+rebuild). (Folding here too was measured slower on 2 cores: this process's
+rows go through the ledger's WAL, the workers' to journal-less files, so its
+chunks finished last and the copying waited for them.) The workers only read
+the ledger's events (on their own connection); the chunks live in a private
+temporary directory, deleted at the end, whatever happens.
 
 Workers are started with `spawn`: a script that calls a rebuild with more
 than one job must guard its top level with `if __name__ == "__main__":`
@@ -61,24 +64,36 @@ def shares(streams: list[Any], jobs: int) -> list[list[Any]]:
     return [streams[bounds[i] : bounds[i + 1]] for i in range(jobs)]
 
 
-class Workers:
-    """Worker processes folding shares into chunk files; `chunks` gives the files in order as they complete."""
+def dealt(streams: list[Any], jobs: int) -> list[list[tuple[int, list[Any]]]]:
+    """`streams` in contiguous chunks, numbered in order and dealt to `jobs` workers in turn.
 
-    def __init__(self, events_at: tuple[Any, ...], parts: list[list[Any]], done: Any, scratch: Path):
+    Worker w folds chunks w, w + jobs, …: the chunks complete in about the order they are
+    copied, so copying keeps up with folding instead of waiting for one worker's every chunk
+    while the other's pile up. As many chunks as SQLite can attach (`MAX_ATTACHED`).
+    """
+    count = min(len(streams), max(jobs, MAX_ATTACHED - MAX_ATTACHED % jobs))
+    chunks = list(enumerate(shares(streams, count)))
+    return [chunks[w::jobs] for w in range(jobs)]
+
+
+class Workers:
+    """Worker processes folding chunks of the deals into files; `chunks` gives the files in order as they complete."""
+
+    def __init__(self, events_at: tuple[Any, ...], streams: list[Any], jobs: int, done: Any, scratch: Path):
         context = multiprocessing.get_context("spawn")
-        per_worker = max(1, min(8, MAX_ATTACHED // max(1, len(parts))))
-        self.files = [
-            [scratch / f"share-{w}-chunk-{i}.db" for i in range(min(per_worker, len(part)) or 1)]
-            for w, part in enumerate(parts)
-        ]
+        hands = dealt(streams, jobs)
+        self.files = sorted(
+            (number, scratch / f"chunk-{number}.db") for hand in hands for number, _ in hand
+        )  # fmt: skip
         self.ready = context.Queue()
         self.errors = context.Queue()
         self.processes = [
             context.Process(
-                target=fold_share, args=(events_at, part, [str(f) for f in files], done, self.ready, self.errors),
+                target=fold_share,
+                args=(events_at, [(str(scratch / f"chunk-{n}.db"), chunk) for n, chunk in hand], done, self.ready, self.errors),
                 daemon=True,
             )
-            for part, files in zip(parts, self.files, strict=True)
+            for hand in hands
         ]  # fmt: skip
         for process in self.processes:
             process.start()
@@ -86,18 +101,17 @@ class Workers:
     def chunks(self, tick: Callable[[], None]) -> Iterator[Path]:
         """Each chunk file, in order, once its worker has closed it; `tick` runs while waiting."""
         complete: set[str] = set()
-        for files in self.files:
-            for path in files:
-                while str(path) not in complete:
-                    try:
-                        complete.add(self.ready.get(timeout=0.1))
-                    except queue.Empty:
-                        tick()
-                        for worker in self.processes:
-                            if worker.exitcode not in (None, 0):
-                                self._failed(worker)
-                tick()
-                yield path
+        for _, path in self.files:
+            while str(path) not in complete:
+                try:
+                    complete.add(self.ready.get(timeout=0.1))
+                except queue.Empty:
+                    tick()
+                    for worker in self.processes:
+                        if worker.exitcode not in (None, 0):
+                            self._failed(worker)
+            tick()
+            yield path
         for worker in self.processes:
             worker.join()
             if worker.exitcode != 0:
@@ -122,25 +136,26 @@ class Workers:
 
 
 @contextmanager
-def workers(events_at: tuple[Any, ...], parts: list[list[Any]], done: Any) -> Iterator[Workers]:
-    """One worker per share, with a private scratch directory; stopped and removed on the way out."""
+def workers(events_at: tuple[Any, ...], streams: list[Any], jobs: int, done: Any) -> Iterator[Workers]:
+    """`jobs` workers folding `streams` (see `dealt`), with a private scratch directory; stopped
+    and removed on the way out."""
     with tempfile.TemporaryDirectory(prefix="ledger-rebuild-") as scratch:
-        started = Workers(events_at, parts, done, Path(scratch))
+        started = Workers(events_at, streams, jobs, done, Path(scratch))
         try:
             yield started
         finally:
             started.stop()
 
 
-def fold_share(events_at: tuple[Any, ...], streams: list[Any], files: list[str], done: Any, ready: Any, errors: Any) -> None:
-    """In a worker: folds the deals of `streams` into the read-model tables of `files`, a chunk each."""
+def fold_share(events_at: tuple[Any, ...], hand: list[tuple[str, list[Any]]], done: Any, ready: Any, errors: Any) -> None:
+    """In a worker: folds each (file, streams) of its hand into the read-model tables of that file."""
     try:
         from ledger.collector import collector_paused
         from projections.batches import folded
 
         ledger, source = _events(events_at)
         with collector_paused() as batch_done:
-            for path, chunk in zip(files, shares(streams, len(files)), strict=True):
+            for path, chunk in hand:
                 out = sqlite3.connect(path, isolation_level=None)
                 for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -65536"):
                     out.execute(f"PRAGMA {pragma}")

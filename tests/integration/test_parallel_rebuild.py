@@ -17,7 +17,7 @@ from ledger.application import DealLedger
 from ledger.cli import cli
 from ledger.storage import locate
 from projections.catchup import Reader
-from projections.parallel import default_jobs, shares
+from projections.parallel import MAX_ATTACHED, dealt, default_jobs, shares
 from tests.conftest import Backend
 from tests.integration.test_rebuild import TABLES, contents
 
@@ -143,6 +143,19 @@ def test_shares_are_contiguous_and_cover_every_stream_once() -> None:
     assert shares(streams, 3) == [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9]]
     assert shares(streams, 1) == [streams]
     assert [len(s) for s in shares(list(range(7)), 4)] == [2, 2, 2, 1]
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 3, 8])
+def test_chunks_are_dealt_in_turn_and_together_are_every_stream_in_order(jobs: int) -> None:
+    streams = list(range(1000))
+    hands = dealt(streams, jobs)
+    assert len(hands) == jobs
+    numbered = sorted(chunk for hand in hands for chunk in hand)
+    assert [n for n, _ in numbered] == list(range(len(numbered))) and len(numbered) <= MAX_ATTACHED
+    assert [s for _, chunk in numbered for s in chunk] == streams  # contiguous, in order, each once
+    for w, hand in enumerate(hands):
+        assert [n for n, _ in hand] == list(range(w, len(numbered), jobs))
+    assert dealt([7], 2) == [[(0, [7])], []]  # fewer streams than workers: one idles
 
 
 def test_small_ledgers_rebuild_on_one_process() -> None:
