@@ -16,7 +16,8 @@ from ledger.cli import Session, cli, wrap_errors
 def init(session: Session) -> None:
     """Create the ledger's tables now (otherwise done on first use).
 
-    On a shared PostgreSQL server, run it once before a team starts writing.
+    On a shared PostgreSQL server, run it once before a team starts writing;
+    it also creates the URL's ?schema=NAME if the database has none of that name.
 
     \b
     Example:
@@ -24,6 +25,11 @@ def init(session: Session) -> None:
     """
     from projections.catchup import Reader
 
+    if session.location.is_postgres:
+        from ledger.pg_stores import create_schema
+
+        if create_schema(session.location.settings()):
+            click.echo(f"created the schema {session.location.settings()['POSTGRES_SCHEMA']!r}", err=True)
     Reader(session.app)
     click.echo(f"ledger ready at {session.location.display} (id {session.app.recorder.ledger_id()})")
 

@@ -130,6 +130,8 @@ class Session:
                 if attempt < 2 and "already exists" in str(error):
                     continue
                 first = str(error).splitlines()[0] if str(error) else type(error).__name__
+                if first.startswith("schema ") and first.endswith(" does not exist"):
+                    first += " (`ledger init` creates it)"
                 raise StorageError(f"cannot open the ledger at {self.location.display}: {first}") from None
 
     @cached_property

@@ -92,6 +92,34 @@ class ChainedPostgresApplicationRecorder(ChainReader, PostgresApplicationRecorde
         return ids
 
 
+def create_schema(settings: dict[str, str]) -> bool:
+    """Creates the ledger's schema (POSTGRES_SCHEMA) if the database has none of that name; True if it did.
+
+    Only where it is missing: CREATE SCHEMA IF NOT EXISTS asks for the right to create
+    schemas even when the schema exists, which a team member need not have.
+    """
+    import psycopg
+
+    from ledger.errors import StorageError
+    from ledger.pg_reads import connect_settings
+
+    schema = settings.get("POSTGRES_SCHEMA")
+    if not schema:
+        return False
+    try:
+        with psycopg.connect(**connect_settings(settings), autocommit=True) as connection:
+            if connection.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone():
+                return False
+            try:
+                connection.execute(SQL("CREATE SCHEMA {}").format(Identifier(schema)))
+            except psycopg.errors.DuplicateSchema:  # created meanwhile by another `ledger init`
+                return False
+            return True
+    except psycopg.Error as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise StorageError(f"cannot create the schema {schema!r}: {first}") from None
+
+
 class LedgerPostgresFactory(PostgresFactory):
     """PostgreSQL with the hash chain."""
 

@@ -34,3 +34,31 @@ def test_an_unreachable_server_is_one_line_without_the_password(args: tuple[str,
     assert "s3cr3tpw" not in result.output
     assert "postgres:***@127.0.0.1:1/test" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_init_creates_a_missing_schema_and_other_commands_say_to_run_it() -> None:
+    import os
+    import uuid
+
+    import psycopg
+
+    from tests.conftest import PG_URL, postgres_available
+
+    problem = postgres_available()
+    if problem and not os.environ.get("CI"):
+        pytest.skip(problem)
+    schema = f"test_new_{uuid.uuid4().hex[:10]}"
+    url = f"{PG_URL}?schema={schema}"
+    try:
+        missing = CliRunner().invoke(cli, ["--db", url, "deals"])
+        assert missing.exit_code == 1
+        assert missing.stderr.endswith(f'schema "{schema}" does not exist (`ledger init` creates it)\n')
+        created = CliRunner().invoke(cli, ["--db", url, "init"])
+        assert created.exit_code == 0, created.output
+        assert created.stderr == f"created the schema {schema!r}\n"
+        again = CliRunner().invoke(cli, ["--db", url, "init"])
+        assert again.exit_code == 0 and again.stderr == ""
+        assert CliRunner().invoke(cli, ["--db", url, "deals", "--json"]).stdout.strip() == "[]"
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
