@@ -36,6 +36,8 @@ from urllib.parse import urlsplit, urlunsplit
 import orjson
 
 Row = tuple[str, int, str, bytes]
+#: What `read_all` reads of each event: its state, or (`whole`) all a stored event has.
+READ_COLUMNS = {False: "state", True: "originator_id, originator_version, topic, state"}
 RAW_TABLE = (
     "CREATE TABLE raw_events (stream TEXT NOT NULL, version INTEGER NOT NULL, topic TEXT NOT NULL, state {blob} NOT NULL)",
     "CREATE UNIQUE INDEX raw_events_stream_version ON raw_events (stream, version)",
@@ -130,17 +132,17 @@ class SQLite:
             raise RuntimeError(f"raw insert stored {stored} rows of {len(rows)}")
         return seconds
 
-    def read_all(self, location: str, each: Callable[[bytes], Any] = orjson.loads) -> tuple[int, float]:
-        """(events, seconds) to read every stored event in record order and decode its JSON
-        (or do `each` to its stored bytes)."""
+    def read_all(self, location: str, each: Callable[[bytes], Any] = orjson.loads, whole: bool = False) -> tuple[int, float]:
+        """(events, seconds) to read every stored event in record order and decode its JSON (or do
+        `each` to its stored bytes); `whole` reads each event's id, version and topic too."""
         start = time.perf_counter()
         connection = sqlite3.connect(f"file:{location}?mode=ro", uri=True)
-        cursor = connection.execute("SELECT state FROM stored_events ORDER BY rowid")
+        cursor = connection.execute(f"SELECT {READ_COLUMNS[whole]} FROM stored_events ORDER BY rowid")
         events = 0
         loads = each
         while batch := cursor.fetchmany(READ_BATCH):
-            for (state,) in batch:
-                loads(state)
+            for row in batch:
+                loads(row[-1])
             events += len(batch)
         connection.close()
         return events, time.perf_counter() - start
@@ -286,9 +288,9 @@ class Postgres:
             raise RuntimeError(f"raw insert stored {stored} rows of {len(rows)}")
         return seconds
 
-    def read_all(self, location: str, each: Callable[[bytes], Any] = orjson.loads) -> tuple[int, float]:
-        """(events, seconds) to read every stored event in record order and decode its JSON
-        (or do `each` to its stored bytes)."""
+    def read_all(self, location: str, each: Callable[[bytes], Any] = orjson.loads, whole: bool = False) -> tuple[int, float]:
+        """(events, seconds) to read every stored event in record order and decode its JSON (or do
+        `each` to its stored bytes); `whole` reads each event's id, version and topic too."""
         schema = location.rsplit("?schema=", 1)[1]
         start = time.perf_counter()
         events = 0
@@ -296,10 +298,10 @@ class Postgres:
         with self._connect(autocommit=False) as connection:
             with connection.cursor(name="read_all") as cursor:
                 cursor.itersize = READ_BATCH
-                cursor.execute(f'SELECT state FROM "{schema}".dealledger_events ORDER BY notification_id')
+                cursor.execute(f'SELECT {READ_COLUMNS[whole]} FROM "{schema}".dealledger_events ORDER BY notification_id')
                 while batch := cursor.fetchmany(READ_BATCH):
-                    for (state,) in batch:
-                        loads(state)
+                    for row in batch:
+                        loads(row[-1])
                     events += len(batch)
         return events, time.perf_counter() - start
 
