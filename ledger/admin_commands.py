@@ -123,7 +123,8 @@ def verify(session: Session, checkpoints: tuple[Any, ...], public_key: str | Non
     else:
         for problem in problems:
             click.echo(f"{problem.check}: {problem.message}")
-        click.echo(f"{counted_as(size, 'event')} in the chain; " + ("all checks passed" if not problems else counted_as(len(problems), "problem")))
+        outcome = counted_as(len(problems), "problem") if problems else "all checks passed"
+        click.echo(f"{counted_as(size, 'event')} in the chain; {outcome}")
     if problems:
         raise SystemExit(1)
 

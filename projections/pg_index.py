@@ -65,7 +65,8 @@ class PostgresIndex(IndexSQL, PostgresTrackingRecorder):
 
     def refill(self, c: Any) -> None:
         c.execute("SET LOCAL maintenance_work_mem = '256MB'")  # the sorts of the index builds, in memory
-        c.execute(self.sql("ALTER TABLE {party_index} ADD CONSTRAINT party_index_pkey PRIMARY KEY (party, deal, event_id, commitment)"))
+        party_key = "PRIMARY KEY (party, deal, event_id, commitment)"
+        c.execute(self.sql(f"ALTER TABLE {{party_index}} ADD CONSTRAINT party_index_pkey {party_key}"))
         c.execute(self.sql(CREATE[2]))
         key = self.sql("ALTER TABLE {event_index} ADD CONSTRAINT event_index_pkey PRIMARY KEY (event_id)")
         c.execute("SAVEPOINT event_index_key")
