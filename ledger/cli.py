@@ -54,6 +54,16 @@ def translate(error: Exception) -> click.ClickException | None:
     return None
 
 
+def check_slug_argument(value: str) -> None:
+    """Refuses a DEAL or PARTY argument that is not a slug, as unreadable input (exit code 2)."""
+    from events.text import check_slug
+
+    try:
+        check_slug(value)
+    except ValueError as error:
+        raise InputError(str(error)) from None
+
+
 def single_line(message: str) -> str:
     """An error message on one line, whatever the user's input put in it."""
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message.strip())

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from ledger.cli import InputError, Session, cli, wrap_errors
+from ledger.cli import InputError, Session, check_slug_argument, cli, wrap_errors
 
 def clock_options(function: Any) -> Any:
     """--as-of and --known-at, the two clocks every read command understands."""
@@ -35,22 +35,13 @@ def events_on_clocks(session: Session, deal: str, as_of: str | None, known_at: s
 
         day = parse_day(as_of, "--as-of") if as_of else None
         moment = parse_moment(known_at, "--known-at") if known_at else None
-    _check_slug(deal)
+    check_slug_argument(deal)
     events = session.reader.deal_events(deal)
     if day is None and moment is None:
         return events
     from projections.clocks import visible
 
     return visible(events, as_of=day, known_at=moment)
-
-
-def _check_slug(deal: str) -> None:
-    from events.text import check_slug
-
-    try:
-        check_slug(deal)
-    except ValueError as error:
-        raise InputError(str(error)) from None
 
 
 def _check_named(events: list[Any], deal: str, figure: str | None, party: str | None) -> None:
@@ -176,7 +167,7 @@ def diff(session: Session, deal: str, from_day: str, to_day: str, as_json: bool)
     from projections.render import diff_json
 
     _require_ledger(session)
-    _check_slug(deal)
+    check_slug_argument(deal)
     start, end = parse_day(from_day, "--from"), parse_day(to_day, "--to")
     if start > end:
         raise InputError(f"--from {start} is after --to {end}; give the earlier day first")
@@ -220,7 +211,7 @@ def blame(session: Session, deal: str, as_json: bool) -> None:
     from projections.render import blame_json
 
     _require_ledger(session)
-    _check_slug(deal)
+    check_slug_argument(deal)
     result = blame_deal(session.reader.deal_events(deal))
     if as_json:
         from ledger.output import emit_json
@@ -254,7 +245,7 @@ def party(session: Session, party: str, as_json: bool) -> None:
     import orjson
 
     _require_ledger(session)
-    _check_slug(party)
+    check_slug_argument(party)
     rows = session.reader.party(party)
     for row in rows:
         row["amount"] = orjson.loads(row["amount"]) if row["amount"] else None

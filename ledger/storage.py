@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ledger.errors import StorageError
+from ledger.errors import StorageError, UnreadableInput
 
 #: How long a writer waits for another writer's lock before giving up (seconds).
 LOCK_TIMEOUT = "30"
@@ -69,15 +69,31 @@ class Location:
 def cipher_settings() -> dict[str, str]:
     """AES-GCM encryption of event state when `LEDGER_CIPHER_KEY` (or `_FILE`) is set."""
     key = os.environ.get("LEDGER_CIPHER_KEY", "").strip()
+    where = "LEDGER_CIPHER_KEY"
     key_file = os.environ.get("LEDGER_CIPHER_KEY_FILE")
     if not key and key_file:
+        where = "LEDGER_CIPHER_KEY_FILE"
         try:
             key = Path(key_file).expanduser().read_text().strip()
         except OSError as error:
             raise StorageError(f"cannot read LEDGER_CIPHER_KEY_FILE {key_file!r}: {error.strerror}") from None
     if not key:
         return {}
+    check_key(key, where)
     return {"CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher", "CIPHER_KEY": key}
+
+
+def check_key(key: str, where: str) -> None:
+    """Refuses a cipher key that is not base64 of 16, 24 or 32 bytes (what `ledger keygen` prints)."""
+    import base64
+    import binascii
+
+    try:
+        size = len(base64.b64decode(key, validate=True))
+    except (binascii.Error, ValueError):
+        size = 0
+    if size not in (16, 24, 32):
+        raise UnreadableInput(f"{where} does not hold a key: give the base64 text `ledger keygen` prints")
 
 
 def locate(db: str | None) -> Location:

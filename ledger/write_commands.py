@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ledger.cli import InputError, Session, cli, wrap_errors
+from ledger.cli import InputError, Session, check_slug_argument, cli, wrap_errors
 
 #: Warnings an import prints before summing up the rest.
 SHOWN_FLAGS = 5
@@ -243,6 +243,8 @@ def export(session: Session, deal: str | None, since: str | None) -> None:
     from ledger.render import parse_day
 
     day = parse_day(since, "--since") if since else None
+    if deal is not None:
+        check_slug_argument(deal)
     if not session.exists():
         return
     from events.reports import event_json

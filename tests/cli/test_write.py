@@ -239,6 +239,12 @@ def test_retracting_by_something_that_is_not_an_event_id_is_an_input_error(backe
     assert backend.count_events() == 1
 
 
+def test_export_of_something_that_is_not_a_slug_is_an_input_error(backend: Backend) -> None:
+    result = run(backend, "export", "OpenAI 2026")
+    assert result.exit_code == 2
+    assert result.stderr == "Error: 'OpenAI 2026' is not a slug (lowercase letters, digits and hyphens, 1-64 characters)\n"
+
+
 def test_a_report_dated_after_the_close_is_accepted_and_flagged(backend: Backend) -> None:
     append(backend, "d-1", "round-closed", "--source", "A", "--reported", "2026-01-06", "--figure", "size=$20B")
     late = append(backend, "d-1", "amount-revised", "--source", "B", "--reported", "2026-01-20", "--figure", "size=$21B")

@@ -87,3 +87,18 @@ def test_no_key_on_an_encrypted_ledger_says_the_key_is_missing(tmp_path: Path) -
     assert result.exit_code == 1
     assert "LEDGER_CIPHER_KEY is not set" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_key_that_is_not_one_is_an_input_error_and_nothing_is_written(tmp_path: Path) -> None:
+    """Not base64, or not 16/24/32 bytes: said in one line (it used to be 'unexpected ValueError')."""
+    db = tmp_path / "secret.db"
+    key = new_key()
+    record_secrets(db, key)
+    before = invoke(db, "export", key=key).stdout
+    for bad in ("wrongkey", "aGVsbG8=", key[:-4]):
+        for args in (["deals"], ["append", "secret-deal", "amount-revised", "--source", "A", "--reported",
+                                 "2026-01-29", "--figure", "size=$1B"]):  # fmt: skip
+            result = invoke(db, *args, key=bad)
+            assert result.exit_code == 2, (bad, result.output)
+            assert result.stderr == "Error: LEDGER_CIPHER_KEY does not hold a key: give the base64 text `ledger keygen` prints\n"
+    assert invoke(db, "export", key=key).stdout == before
