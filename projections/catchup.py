@@ -68,10 +68,23 @@ class Reader:
         waited for, and then there is usually nothing left to do. Returns how
         many notifications were processed.
         """
-        if self.behind() <= 0:
+        behind = self.behind()
+        if behind <= 0:
             return 0
+        if self._rebuild_pays(behind):
+            self.rebuild(advance)
+            return behind
         with self.index.exclusive() as writer:
             return self._catch_up(writer, advance)
+
+    def _rebuild_pays(self, behind: int) -> bool:
+        """True when most of the ledger is new to the read models (the first read after a big
+        import): a catch-up would refold nearly every deal on one process and keep the indexes
+        in order row by row; a rebuild folds on every core and builds them once (for a
+        million events into an empty ledger, 42 s against ~21 s here)."""
+        from projections.parallel import PARALLEL_FROM_EVENTS
+
+        return behind >= max(PARALLEL_FROM_EVENTS, (self.app.recorder.max_notification_id() or 0) // 2)
 
     def _catch_up(self, writer: Any, advance: Callable[[int], None] | None, jobs: int | None = None) -> int:
         from eventsourcing.persistence import Tracking
