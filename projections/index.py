@@ -140,6 +140,12 @@ class IndexWriter:
 
         return connection.cursor(row_factory=tuple_row)
 
+    def count(self, table: str) -> int:
+        """Rows in a read-model table, read in this transaction."""
+        self.c.execute(self.index.sql(f"SELECT COUNT(*) AS n FROM {{{table}}}"))
+        row = self.c.fetchone()
+        return int(row["n"] if isinstance(row, dict) or hasattr(row, "keys") else row[0])
+
     def position(self, application_name: str) -> int:
         """How far the read models had got, read under the lock."""
         return self.index._max_tracking_id(application_name, self.c) or 0  # type: ignore[attr-defined]

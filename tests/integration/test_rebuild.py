@@ -114,3 +114,30 @@ def test_a_catch_up_of_a_mostly_new_ledger_is_done_as_a_rebuild(backend: Backend
     reader.rebuild()
     assert contents(reader) == caught_up
     app.close()
+
+
+def test_a_catch_up_whose_new_events_touch_most_deals_is_done_as_a_rebuild(backend: Backend, monkeypatch) -> None:
+    """A big import in chunks: few new events relative to the ledger, but in most of its deals."""
+    import projections.parallel
+
+    assert CliRunner().invoke(cli, ["--db", backend.db, "import", str(EXAMPLE)]).exit_code == 0
+    app = DealLedger(env=locate(backend.db).settings())
+    reader = Reader(app)
+    reader.catch_up()  # 8 events: a catch-up
+    rebuilt_index = "SELECT name FROM sqlite_master WHERE name = 'party_index_party'"
+    if backend.name == "sqlite":
+        assert reader.index.select(rebuilt_index) == []
+    deals = sorted(r["deal"] for r in reader.index.select("SELECT deal FROM {deal_index}"))
+    for deal in deals[: len(deals) // 2]:  # 2 new events of 10, in half of the deals
+        result = CliRunner().invoke(cli, ["--db", backend.db, "append", deal, "amount-revised", "--source", "Reuters",
+                                          "--reported", "2026-02-01", "--figure", "size=$31B"])  # fmt: skip
+        assert result.exit_code == 0, result.output
+    monkeypatch.setattr(projections.parallel, "PARALLEL_FROM_EVENTS", 1)
+    assert reader.behind() == 2  # appends do not catch up: 2 new events of 10, in 2 of 4 deals
+    assert reader.catch_up() == 2 and reader.behind() == 0
+    if backend.name == "sqlite":
+        assert len(reader.index.select(rebuilt_index)) == 1
+    caught_up = contents(reader)
+    reader.rebuild()
+    assert contents(reader) == caught_up and reader.mismatches() == []
+    app.close()
