@@ -81,7 +81,7 @@ class DealLedger(Application[UUID]):
 
     def construct_recorder(self) -> Any:
         """The library's recorder, opened again when other processes race on its DDL (see `open_recorder`)."""
-        return open_recorder(super().construct_recorder)
+        return open_recorder(super().construct_recorder, self.factory.close)
 
     def construct_repository(self) -> Any:
         """The library's repository (cache, fast-forwarding), reading a deal's events as light records.

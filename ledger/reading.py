@@ -26,24 +26,32 @@ OPEN_RETRIES = 8
 DDL_RACES = {"XX000", "23505", "42P07", "42710"}
 
 
-def open_recorder(construct: Callable[[], Any]) -> Any:
+def open_recorder(construct: Callable[[], Any], close: Callable[[], None]) -> Any:
     """The library's recorder; on PostgreSQL constructing it (re)creates its tables and functions.
 
     Processes opening one PostgreSQL ledger at the same moment race on that
     DDL ("tuple concurrently updated", "duplicate key ... pg_type"): try again.
+    If it cannot be opened, `close` closes the factory (its connection pool) at
+    once: the half-made application is never returned, so nothing else would,
+    but the garbage collector, on whatever thread (the pool's own, which cannot
+    join itself).
     """
     import random
     import time
 
     from eventsourcing.persistence import PersistenceError
 
-    for attempt in range(1, OPEN_RETRIES + 1):
-        try:
-            return construct()
-        except PersistenceError as error:
-            if attempt == OPEN_RETRIES or getattr(error.__cause__, "sqlstate", None) not in DDL_RACES:
-                raise
-            time.sleep(random.uniform(0.05, 0.2) * attempt)
+    try:
+        for attempt in range(1, OPEN_RETRIES + 1):
+            try:
+                return construct()
+            except PersistenceError as error:
+                if attempt == OPEN_RETRIES or getattr(error.__cause__, "sqlstate", None) not in DDL_RACES:
+                    raise
+                time.sleep(random.uniform(0.05, 0.2) * attempt)
+    except BaseException:
+        close()
+        raise
     raise AssertionError("unreachable")
 
 
@@ -62,7 +70,7 @@ class LedgerStore:
         self.recorder: Any = self._recorder()
 
     def _recorder(self) -> Any:
-        return open_recorder(self.factory.application_recorder)
+        return open_recorder(self.factory.application_recorder, self.factory.close)
 
     def close(self) -> None:
         self.factory.close()

@@ -51,3 +51,25 @@ def test_every_command_closes_what_it_opened_without_the_garbage_collector(backe
             assert open_connections(before) == before, args
     finally:
         gc.enable()
+
+
+def test_a_ledger_that_cannot_be_opened_leaves_no_connection_without_the_garbage_collector() -> None:
+    """A missing schema fails the opening half-way, after the library's pool has connected."""
+    import os
+
+    from tests.conftest import postgres_available
+
+    problem = postgres_available()
+    if problem and not os.environ.get("CI"):
+        pytest.skip(problem)
+    gc.collect()
+    before = open_connections()
+    gc.disable()
+    try:
+        results = []
+        for args in (("deals",), ("append", "x-1", "talks-opened", "--source", "A", "--reported", "2026-01-02")):
+            results.append(CliRunner().invoke(cli, ["--db", f"{PG_URL}?schema=no_such_schema_here", *args]))
+            assert results[-1].exit_code == 1 and "does not exist" in results[-1].stderr, results[-1].output
+            assert open_connections(before) == before, args
+    finally:
+        gc.enable()
