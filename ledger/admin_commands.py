@@ -28,8 +28,9 @@ def init(session: Session) -> None:
     if session.location.is_postgres:
         from ledger.pg_stores import create_schema
 
-        if create_schema(session.location.settings()):
-            click.echo(f"created the schema {session.location.settings()['POSTGRES_SCHEMA']!r}", err=True)
+        settings = session.location.settings()
+        if create_schema(settings):
+            click.echo(f"created the schema {settings['POSTGRES_SCHEMA']!r}", err=True)
     Reader(session.app)
     click.echo(f"ledger ready at {session.location.display} (id {session.app.recorder.ledger_id()})")
 

@@ -23,6 +23,8 @@ from ledger import __version__
 EPILOG_DB = "The ledger is a SQLite file by default; see `ledger --help` for --db."
 #: Settings of the library that change how stored events read back (a ledger with them is read through it).
 LIBRARY_TOPICS = ("CIPHER_TOPIC", "COMPRESSOR_TOPIC", "MAPPER_TOPIC", "TRANSCODER_TOPIC")
+#: PostgreSQL's SQLSTATE for a schema that does not exist (`ledger init` creates it).
+INVALID_SCHEMA_NAME = "3F000"
 
 
 class InputError(click.ClickException):
@@ -140,7 +142,7 @@ class Session:
                 if attempt < 2 and "already exists" in str(error):
                     continue
                 first = str(error).splitlines()[0] if str(error) else type(error).__name__
-                if first.startswith("schema ") and first.endswith(" does not exist"):
+                if getattr(error.__cause__, "sqlstate", None) == INVALID_SCHEMA_NAME:
                     first += " (`ledger init` creates it)"
                 raise StorageError(f"cannot open the ledger at {self.location.display}: {first}") from None
 

@@ -143,8 +143,8 @@ class IndexWriter:
     def count(self, table: str) -> int:
         """Rows in a read-model table, read in this transaction."""
         self.c.execute(self.index.sql(f"SELECT COUNT(*) AS n FROM {{{table}}}"))
-        row = self.c.fetchone()
-        return int(row["n"] if isinstance(row, dict) or hasattr(row, "keys") else row[0])
+        row = self.c.fetchone()  # a dict on PostgreSQL, a sqlite3.Row on SQLite
+        return int(row["n"])
 
     def position(self, application_name: str) -> int:
         """How far the read models had got, read under the lock."""

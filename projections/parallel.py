@@ -82,15 +82,15 @@ class Workers:
     def __init__(self, events_at: tuple[Any, ...], streams: list[Any], jobs: int, done: Any, scratch: Path):
         context = multiprocessing.get_context("spawn")
         hands = dealt(streams, jobs)
-        self.files = sorted(
-            (number, scratch / f"chunk-{number}.db") for hand in hands for number, _ in hand
-        )  # fmt: skip
+        path = {number: scratch / f"chunk-{number}.db" for hand in hands for number, _ in hand}
+        #: Every chunk file, in chunk order: the order they are copied in.
+        self.files = [path[number] for number in sorted(path)]
         self.ready = context.Queue()
         self.errors = context.Queue()
         self.processes = [
             context.Process(
                 target=fold_share,
-                args=(events_at, [(str(scratch / f"chunk-{n}.db"), chunk) for n, chunk in hand], done, self.ready, self.errors),
+                args=(events_at, [(str(path[n]), chunk) for n, chunk in hand], done, self.ready, self.errors),
                 daemon=True,
             )
             for hand in hands
@@ -101,7 +101,7 @@ class Workers:
     def chunks(self, tick: Callable[[], None]) -> Iterator[Path]:
         """Each chunk file, in order, once its worker has closed it; `tick` runs while waiting."""
         complete: set[str] = set()
-        for _, path in self.files:
+        for path in self.files:
             while str(path) not in complete:
                 try:
                     complete.add(self.ready.get(timeout=0.1))
