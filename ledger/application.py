@@ -174,6 +174,7 @@ class DealLedger(Application[UUID]):
                 for chunk in _batched(lines, batch):
                     labels, drafts = [label for label, _ in chunk], [draft for _, draft in chunk]
                     claims.prefetch(drafts)
+                    self._note_new_deals(drafts, deals)
                     outcome = decide(drafts, self._load, labels, deals=deals, claims=claims)
                     store([self.mapper.to_stored_event(event) for event in outcome.recorded])
                     result.add(outcome)
@@ -187,6 +188,15 @@ class DealLedger(Application[UUID]):
         finally:
             keys.close()
         return result
+
+    def _note_new_deals(self, drafts: list[Draft | RetractionDraft], deals: dict[str, domain.Deal | None]) -> None:
+        """Notes the batch's deals that have no events yet (None in `deals`), found in one query:
+        deciding then loads only the deals that exist, instead of asking for each new one in turn
+        (an import of 20,000 reports into an empty ledger asked ~8,000 times)."""
+        unseen = {draft.deal: domain.deal_id(draft.deal) for draft in drafts if draft.deal not in deals}
+        if unseen:
+            present = self.recorder.streams_present(list(unseen.values()))
+            deals.update({slug: None for slug, stream in unseen.items() if stream not in present})
 
     def _save_events(self, events: list[DomainEvent]) -> None:
         """`save()` for a list of new events, without its per-object protocol checks.

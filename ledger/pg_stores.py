@@ -42,6 +42,7 @@ class ChainedPostgresApplicationRecorder(ChainReader, PostgresApplicationRecorde
             ),
         ]
         events = SQL("{}.{}").format(schema, Identifier(self.events_table_name))
+        self.events_table = events
         names = {"chain": self.chain_table, "events": events, "meta": self.meta_table}
         # The join looks each link's event up by the events' key (uuid, version). Comparing
         # as text instead (`e.originator_id::text = c.originator_id`) left only the version
@@ -68,6 +69,10 @@ class ChainedPostgresApplicationRecorder(ChainReader, PostgresApplicationRecorde
         ).format(**names)
         self.sql_count_events = SQL("SELECT count(*) FROM {events}").format(**names)
         self.sql_insert_chain = SQL("INSERT INTO {chain} VALUES (%s, %s, %s, %s, %s)").format(**names)
+
+    def sql_streams_present(self, count: int) -> Any:
+        marks = SQL(", ").join([SQL("%s")] * count)
+        return SQL("SELECT DISTINCT originator_id FROM {} WHERE originator_id IN ({})").format(self.events_table, marks)
 
     @contextmanager
     def bulk(self) -> Iterator[Callable[[Sequence[StoredEvent]], None]]:

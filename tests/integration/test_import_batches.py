@@ -150,3 +150,26 @@ def test_the_import_leaves_no_scratch_file_behind(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "imported 2 events" in done.stdout
     assert list(scratch.iterdir()) == []
+
+
+def test_the_store_tells_which_deals_have_events_in_one_query_per_500(backend):
+    from ledger.domain import deal_id
+
+    app = open_ledger(backend)
+    run_import(app, [report(f"deal-{n}", "$1B") for n in range(3)])
+    asked = [deal_id(f"deal-{n}") for n in range(1200)]  # three batches of ids
+    assert app.recorder.streams_present(asked) == {deal_id(f"deal-{n}") for n in range(3)}
+    assert app.recorder.streams_present([]) == set()
+
+
+def test_an_import_into_deals_old_and_new_continues_the_old_ones(backend):
+    """Deals found to have no events are not loaded; those with events go on from their last version."""
+    app = open_ledger(backend)
+    run_import(app, [report("old", "$1B"), report("old", "$2B")])
+    first = str(uuid4())
+    done = run_import(app, [report("new", "$1B", event_id=first), report("old", "$3B"), report("old", "$1B"),
+                            {"deal": "new", "kind": "retraction", "retracts": first, "reason": "wrong",
+                             "reported": "2026-01-29"}], batch=3)  # fmt: skip
+    assert (done.recorded, done.skipped) == (3, 1)
+    assert [e.originator_version for e in app.deal_events("old")] == [1, 2, 3]
+    assert [e.originator_version for e in app.deal_events("new")] == [1, 2]
