@@ -192,7 +192,7 @@ class DealLedger(Application[UUID]):
     def _note_new_deals(self, drafts: list[Draft | RetractionDraft], deals: dict[str, domain.Deal | None]) -> None:
         """Notes the batch's deals that have no events yet (None in `deals`), found in one query:
         deciding then loads only the deals that exist, instead of asking for each new one in turn
-        (an import of 20,000 reports into an empty ledger asked ~8,000 times)."""
+        (an import of 20,000 reports in 10,000 new deals asked 10,000 times)."""
         unseen = {draft.deal: domain.deal_id(draft.deal) for draft in drafts if draft.deal not in deals}
         if unseen:
             present = self.recorder.streams_present(list(unseen.values()))
