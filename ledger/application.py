@@ -25,6 +25,7 @@ from events.reports import DomainEvent, Source
 from ledger import domain, reading
 from ledger.errors import DealNotFoundError, DomainError, StorageError
 from ledger.mapper import RecordReader
+from ledger.preparing import Prepared, PreparedEvent
 from ledger.reading import open_recorder
 
 #: Import lines decided and stored at a time.
@@ -37,7 +38,7 @@ CONFLICT_RETRIES = 100
 class Outcome:
     """What a write did: the events it stored, the reports it skipped, and flags."""
 
-    recorded: list[DomainEvent] = field(default_factory=list)
+    recorded: list[DomainEvent | PreparedEvent] = field(default_factory=list)
     skipped: list[tuple[str, UUID]] = field(default_factory=list)
     flags: list[tuple[str, str]] = field(default_factory=list)
 
@@ -149,9 +150,10 @@ class DealLedger(Application[UUID]):
 
     def import_stream(
         self,
-        lines: Iterable[tuple[str, Draft | RetractionDraft]],
+        lines: Iterable[tuple[str, Draft | RetractionDraft | Prepared]],
         batch: int = IMPORT_BATCH,
         owners_of: Callable[[list[UUID]], dict[UUID, str]] | None = None,
+        now: datetime | None = None,
     ) -> Imported:
         """Records an import of any size in one transaction: all of it or none.
 
@@ -161,6 +163,7 @@ class DealLedger(Application[UUID]):
         Reports already in the ledger are skipped and counted. Other writers
         wait while an import runs. `owners_of` tells which deal already uses
         each of a batch's event ids (lines moved from another ledger keep them).
+        Lines are drafts, or reports prepared by `ledger.preparing` at `now`.
         """
         from ledger.collector import collector_paused
         from ledger.import_keys import ImportKeys
@@ -175,7 +178,7 @@ class DealLedger(Application[UUID]):
                     labels, drafts = [label for label, _ in chunk], [draft for _, draft in chunk]
                     claims.prefetch(drafts)
                     self._note_new_deals(drafts, deals)
-                    outcome = decide(drafts, self._load, labels, deals=deals, claims=claims)
+                    outcome = decide(drafts, self._load, labels, deals=deals, claims=claims, now=now)
                     store([self.mapper.to_stored_event(event) for event in outcome.recorded])
                     result.add(outcome)
                     for slug in {draft.deal for draft in drafts}:
@@ -278,19 +281,22 @@ class IdClaims:
 
 
 def decide(
-    drafts: list[Draft | RetractionDraft],
+    drafts: list[Draft | RetractionDraft | Prepared],
     load: Callable[[str], domain.Deal | None],
     labels: list[str] | None = None,
     deals: dict[str, domain.Deal | None] | None = None,
     claims: IdClaims | None = None,
+    now: datetime | None = None,
 ) -> Outcome:
     """The events the drafts become, in order, each checked against its deal.
 
     A draft whose event id, or whose content, is already in its deal is
     skipped and counted instead. `deals` carries deal states from one call to
-    the next (a batched import); they are updated in place.
+    the next (a batched import); they are updated in place. A `Prepared`
+    report (read off this process, at `now`) has passed the rules that need
+    no deal; it is placed here like a draft.
     """
-    now = datetime.now(timezone.utc)
+    now = now or datetime.now(timezone.utc)
     named = labels is not None or len(drafts) > 1  # errors say which line or report
     labels = labels or [f"report {n}" for n in range(1, len(drafts) + 1)]
     deals = {} if deals is None else deals
@@ -308,7 +314,7 @@ def decide(
         if isinstance(event, UUID):
             outcome.skipped.append((label, event))
             continue
-        if isinstance(draft, Draft) and (closed := domain.after_close(deal, draft)):
+        if not isinstance(draft, RetractionDraft) and (closed := domain.after_close(deal, draft)):
             outcome.flags.append((label, f"reported after the deal closed on {closed.isoformat()}"))
         deals[draft.deal] = domain.project_deal(deal, [event])
         outcome.recorded.append(event)
@@ -316,8 +322,8 @@ def decide(
 
 
 def _decide_one(
-    deal: domain.Deal | None, draft: Draft | RetractionDraft, now: datetime
-) -> DomainEvent | UUID:
+    deal: domain.Deal | None, draft: Draft | RetractionDraft | Prepared, now: datetime
+) -> DomainEvent | PreparedEvent | UUID:
     if deal and draft.event_id in deal.kinds:
         return draft.event_id
     if isinstance(draft, RetractionDraft):
@@ -330,6 +336,8 @@ def _decide_one(
         return event.model_copy(
             update={"event_id": draft.event_id or event.event_id, "timestamp": draft.recorded or now}
         )
+    if isinstance(draft, Prepared):
+        return domain.is_duplicate(deal, draft) or draft.event(*domain.next_place(deal, draft.deal))
     event = domain.record_report(deal, draft, now)
     return domain.is_duplicate(deal, event) or event
 

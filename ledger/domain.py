@@ -16,6 +16,7 @@ from events.intake import Draft
 from events.reports import REPORT_KINDS, DomainEvent, Report, ReportRetracted, RoundClosed, Source
 from events.stored import RETRACTION, StoredRecord
 from ledger.errors import DomainError, EventNotFoundError
+from ledger.preparing import Prepared
 from ledger.streams import NAMESPACE, deal_id  # noqa: F401 - a deal's stream id, part of this module's API
 
 #: The latest calendar day anywhere on Earth is UTC+14.
@@ -103,7 +104,12 @@ def check_retractable(deal: Deal, event_id: UUID) -> None:
         raise DomainError(f"event {event_id} of deal {deal.slug!r} is already retracted")
 
 
-def is_duplicate(deal: Deal | None, event: Report) -> UUID | None:
+def next_place(deal: Deal | None, slug: str) -> tuple[UUID, int]:
+    """The stream and version of the deal's next event."""
+    return (deal.id, deal.version + 1) if deal else (deal_id(slug), 1)
+
+
+def is_duplicate(deal: Deal | None, event: Report | Prepared) -> UUID | None:
     """The id of an identical report already in the deal, if there is one."""
     return deal.content.get(event.content_hash) if deal else None
 
@@ -114,9 +120,10 @@ def record_report(deal: Deal | None, draft: Draft, now: datetime) -> Report:
     check_record_time(draft.recorded, now)
     check_has_figure(draft)
     # Every field was validated in the draft; the rest is ours: no second validation.
+    originator_id, version = next_place(deal, draft.deal)
     return REPORT_KINDS[draft.kind].model_construct(
-        originator_id=deal.id if deal else deal_id(draft.deal),
-        originator_version=deal.version + 1 if deal else 1,
+        originator_id=originator_id,
+        originator_version=version,
         timestamp=draft.recorded or now,
         event_id=draft.event_id or uuid4(),
         **draft.event_fields(),
@@ -149,7 +156,7 @@ def retract_report(
     )
 
 
-def after_close(deal: Deal | None, draft: Draft) -> date | None:
+def after_close(deal: Deal | None, draft: Draft | Prepared) -> date | None:
     """The closing day, when the report is dated after the deal closed."""
     if deal and deal.closed_on and draft.reported_day > deal.closed_on:
         return deal.closed_on

@@ -17,13 +17,14 @@ def iter_lines(
     currency: str | None = None,
     recorded_by: str | None = None,
     advance: Callable[[int], None] | None = None,
+    start: int = 1,
 ) -> Iterator[tuple[str, Draft | RetractionDraft]]:
     """(label, draft) for each line of a JSON Lines file, read as it streams.
 
     Blank lines are skipped. The first unreadable line raises `IntakeError`
-    naming its line number and field.
+    naming its line number (counted from `start`) and field.
     """
-    for number, raw in enumerate(file, start=1):
+    for number, raw in enumerate(file, start=start):
         if advance:
             advance(len(raw))
         if not raw.strip():

@@ -43,13 +43,11 @@ class PydanticMapper(Mapper):
     """Domain events that are pydantic models <-> the library's stored events."""
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
-        event: BaseModel = domain_event
-        state = dict(getattr(event, "json_state", None) or event.model_dump(mode="json"))
-        del state["originator_id"], state["originator_version"]
-        class_version = getattr(type(event), "class_version", 1)
-        if class_version > 1:
-            state["class_version"] = class_version
-        stored_state = self.transcoder.encode(state)
+        stored_state = getattr(domain_event, "stored_json", None)  # made by an import's reader (`ledger.preparing`)
+        if stored_state is not None:
+            topic = domain_event.topic
+        else:
+            topic, stored_state = self.topic_of(domain_event), self.plain_state(domain_event)
         if self.compressor:
             stored_state = self.compressor.compress(stored_state)
         if self.cipher:
@@ -57,9 +55,23 @@ class PydanticMapper(Mapper):
         return StoredEvent(
             originator_id=domain_event.originator_id,
             originator_version=domain_event.originator_version,
-            topic=get_topic(type(event)),
+            topic=topic,
             state=stored_state,
         )
+
+    def plain_state(self, event: BaseModel) -> bytes:
+        """The event's stored JSON before compression and encryption: without its stream and version,
+        which the stored event has as columns."""
+        state = dict(getattr(event, "json_state", None) or event.model_dump(mode="json"))
+        del state["originator_id"], state["originator_version"]
+        class_version = getattr(type(event), "class_version", 1)
+        if class_version > 1:
+            state["class_version"] = class_version
+        return self.transcoder.encode(state)
+
+    @staticmethod
+    def topic_of(event: BaseModel) -> str:
+        return get_topic(type(event))
 
     def decode_state(self, state: bytes, where: str) -> dict[str, Any]:
         """The stored state as a dict: decrypted, decompressed and parsed, not validated."""
@@ -114,6 +126,11 @@ class PydanticMapper(Mapper):
             return cls.model_validate(event_state)
         except ValidationError as error:
             raise MapperDeserialisationError(f"stored {where} is not a valid {cls.__name__}: {error}") from error
+
+
+def plain_mapper() -> PydanticMapper:
+    """A mapper giving the plain stored JSON (no compression, no cipher), as an import's readers make it."""
+    return PydanticMapper(transcoder=OrjsonTranscoder())
 
 
 class RecordReader:

@@ -168,10 +168,14 @@ def append(session: Session, deal: str, kind: str, source_name: str, reported: s
 @cli.command("import")
 @click.argument("file", type=click.File("rb"))
 @click.option("--currency", help="Currency for amounts written without one, e.g. USD.")
+@click.option(
+    "--jobs", "-j", type=click.IntRange(1, 8), default=None,
+    help="Processes that read the lines; default: one per core (up to 4) for a file of 1 MB or more, else 1.",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
 @click.pass_obj
 @wrap_errors
-def import_(session: Session, file: Any, currency: str | None, as_json: bool) -> None:
+def import_(session: Session, file: Any, currency: str | None, jobs: int | None, as_json: bool) -> None:
     """Import reports from a JSON Lines FILE ('-' for stdin); all land or none.
 
     One report per line, e.g.
@@ -187,13 +191,20 @@ def import_(session: Session, file: Any, currency: str | None, as_json: bool) ->
       ledger import examples/openai-xai-2026-01.jsonl
       ledger export | ledger --db postgresql://me@db.example/ledger import -
     """
-    from ledger.importer import iter_lines
-    from ledger.output import progress
+    from datetime import datetime, timezone
 
-    reader = session.reader  # caught up now: the import's transaction holds the write lock
-    with progress("importing reports", _size_of(file)) as advance:
-        lines = iter_lines(file, currency=currency, recorded_by=recorder_name(), advance=advance)
-        outcome = session.app.import_stream(lines, owners_of=reader.deals_of_events)
+    from ledger.output import progress
+    from ledger.preparing import PARALLEL_FROM_BYTES, Readers, default_jobs
+
+    size = _size_of(file)
+    if jobs is None:
+        jobs = default_jobs() if size is not None and size >= PARALLEL_FROM_BYTES else 1
+    now = datetime.now(timezone.utc)  # every report of the import is recorded at its start
+    with Readers(jobs) as readers:  # before the ledger is opened: workers are forked
+        reader = session.reader  # caught up now: the import's transaction holds the write lock
+        with progress("importing reports", size) as advance:
+            lines = readers.read(file, now=now, currency=currency, recorded_by=recorder_name(), advance=advance)
+            outcome = session.app.import_stream(lines, owners_of=reader.deals_of_events, now=now)
     for label, flag in outcome.flags[:SHOWN_FLAGS]:
         click.echo(f"warning: {label}: {flag}", err=True)
     if len(outcome.flags) > SHOWN_FLAGS:

@@ -1,0 +1,217 @@
+"""An import's lines read on several cores: each report prepared for storing off the importing process.
+
+Reading a report (its JSON, its phrases, validation) and building the JSON it
+is stored as is most of an import's work, and needs nothing from the ledger.
+What does need the ledger (the report's place in its deal, duplicates,
+retractions, event ids used elsewhere) is decided afterwards, in order, by the
+importing process (`ledger.application.decide`). So the file is cut into
+blocks of lines; worker processes turn each block into `Prepared` reports (the
+few facts the rules need, and the stored JSON), and the importing process
+takes the blocks back in file order. Retraction lines (a few) come back as
+drafts. The first bad line stops the import, as it does when read in one process.
+
+What crosses between processes is plain tuples and bytes: a validated draft
+itself (pydantic models, Decimals, UUIDs) took longer to unpickle than to read.
+
+Workers are forked (on Linux) before the ledger is opened: a forked worker
+starts at once and holds no connection or thread of the parent. Elsewhere
+they are spawned. A small import is read in the importing process, the same way.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import IO, Any
+from uuid import UUID
+
+#: Lines a worker reads at a time.
+BLOCK_LINES = 1000
+#: Bytes of import below which starting workers costs more than it saves (about 1,500 reports).
+PARALLEL_FROM_BYTES = 1_000_000
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A report read, checked and encoded off the importing process, not yet placed in its deal.
+
+    `event_id` is the id the line gave (None if it gave none), as a draft has
+    it; `new_id` is the id the event gets either way.
+    """
+
+    deal: str
+    kind: str
+    event_id: UUID | None
+    new_id: UUID
+    reported_day: date
+    content_hash: str
+    topic: str
+    stored_json: bytes  # without the stream and version (see `PydanticMapper.plain_state`)
+
+    def event(self, originator_id: UUID, version: int) -> PreparedEvent:
+        """The event this report becomes at `version` of its deal's stream."""
+        return PreparedEvent(originator_id, version, self.new_id, self.kind, self.deal, self.content_hash,
+                             self.reported_day, self.topic, self.stored_json)  # fmt: skip
+
+
+@dataclass(slots=True)
+class PreparedEvent:
+    """A prepared report placed in its deal: what the rules fold (`domain.apply`) and the store writes."""
+
+    originator_id: UUID
+    originator_version: int
+    event_id: UUID
+    kind: str
+    deal: str
+    content_hash: str
+    reported_day: date
+    topic: str
+    stored_json: bytes
+
+
+def default_jobs() -> int:
+    """Worker processes an import uses when not told: one per core, at most four."""
+    return min(os.cpu_count() or 1, 4)
+
+
+class Readers:
+    """Worker processes reading blocks of lines, or none (`jobs` = 1): then blocks are read here.
+
+    Start them before opening the ledger (the workers are forked on Linux).
+    """
+
+    def __init__(self, jobs: int):
+        self.pool = None
+        if jobs > 1:
+            import multiprocessing
+
+            method = "fork" if sys.platform == "linux" else "spawn"
+            self.pool = multiprocessing.get_context(method).Pool(jobs, initializer=_worker_started)
+        self.window = 2 * jobs  # blocks in flight: enough to keep every worker busy, memory stays flat
+
+    def __enter__(self) -> Readers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
+
+    def read(
+        self,
+        file: IO[bytes],
+        *,
+        now: datetime,
+        currency: str | None = None,
+        recorded_by: str | None = None,
+        advance: Callable[[int], None] | None = None,
+    ) -> Iterator[tuple[str, Any]]:
+        """(label, Prepared or RetractionDraft) for each line of a JSON Lines file, in order.
+
+        The first unreadable line raises `IntakeError`, and a report the rules
+        refuse on its own (dated in the future, say) raises `DomainError`,
+        naming its line. `now` is the import's record time.
+        """
+        settings = (now, currency, recorded_by)
+        if self.pool is None:
+            for first, block in _blocks(file):
+                yield from _taken(prepare_block(first, block, *settings), len(block), advance)
+            return
+        pending: deque[tuple[Any, int]] = deque()
+        for first, block in _blocks(file):
+            pending.append((self.pool.apply_async(prepare_block, (first, block, *settings)), len(block)))
+            if len(pending) >= self.window:
+                result, size = pending.popleft()
+                yield from _taken(result.get(), size, advance)
+        while pending:
+            result, size = pending.popleft()
+            yield from _taken(result.get(), size, advance)
+
+
+def _worker_started() -> None:
+    """A worker leaves Ctrl-C to the importing process (which stops it), and its collector
+    leaves alone the objects it was forked with (looking at them would copy every page)."""
+    import gc
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gc.freeze()
+
+
+def _blocks(file: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    """(number of its first line, bytes) for each block of `BLOCK_LINES` lines of the file."""
+    lines: list[bytes] = []
+    first = 1
+    for line in file:
+        lines.append(line)
+        if len(lines) == BLOCK_LINES:
+            yield first, b"".join(lines)
+            first += len(lines)
+            lines = []
+    if lines:
+        yield first, b"".join(lines)
+
+
+def _taken(result: tuple[list[tuple[Any, ...]], Any], size: int, advance: Callable[[int], None] | None) -> Iterator[tuple[str, Any]]:
+    """A block's lines as (label, Prepared or draft); then its error, if a line had one."""
+    from ledger.errors import DomainError
+
+    items, error = result
+    for item in items:
+        if len(item) == 2:  # (label, retraction draft)
+            yield item
+        else:
+            label, deal, kind, given, new, day, content_hash, topic, stored_json = item
+            given_id = None if given is None else UUID(int=given)
+            yield label, Prepared(deal, kind, given_id, UUID(int=new), date.fromordinal(day), content_hash, topic, stored_json)
+    if advance:
+        advance(size)
+    if error is not None:
+        if isinstance(error, DomainError):
+            raise error
+        from events.intake import IntakeError
+
+        raise IntakeError(*error)
+
+
+def prepare_block(
+    first: int, block: bytes, now: datetime, currency: str | None, recorded_by: str | None
+) -> tuple[list[tuple[Any, ...]], Any]:
+    """In a worker: the block's lines prepared, and the first line's error that stopped it, if any.
+
+    A report becomes a plain tuple (see `_taken`); a retraction stays a draft.
+    An error comes back as a value: a `DomainError` (it pickles), or an
+    `IntakeError`'s (field, message).
+    """
+    from events.intake import Draft, IntakeError
+    from ledger import domain
+    from ledger.errors import DomainError
+    from ledger.importer import iter_lines
+    from ledger.mapper import plain_mapper
+
+    mapper = plain_mapper()
+    items: list[tuple[Any, ...]] = []
+    try:
+        for label, draft in iter_lines(io.BytesIO(block), currency=currency, recorded_by=recorded_by, start=first):
+            if not isinstance(draft, Draft):
+                items.append((label, draft))
+                continue
+            try:
+                event = domain.record_report(None, draft, now)
+            except DomainError as error:
+                return items, type(error)(f"{label}: {error}")
+            given = None if draft.event_id is None else draft.event_id.int
+            items.append((label, draft.deal, draft.kind, given, event.event_id.int, draft.reported_day.toordinal(),
+                          event.content_hash, mapper.topic_of(event), mapper.plain_state(event)))  # fmt: skip
+    except IntakeError as error:
+        return items, (error.field, error.message)
+    return items, None

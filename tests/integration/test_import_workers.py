@@ -1,0 +1,159 @@
+"""An import read by worker processes (`ledger import --jobs N`) records what one process records.
+
+The files here span several blocks of `BLOCK_LINES` lines, so the workers
+read blocks in turn and the importing process takes them back in order: an
+error in a later block must still stop the whole import, name its line, and
+leave nothing written.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+from click.testing import CliRunner
+
+from bench.synth import Spec, lines
+from ledger.cli import cli
+from ledger.preparing import BLOCK_LINES
+from tests.conftest import Backend
+
+#: Reports across a few blocks, with retractions, Chinese and English phrases, event ids and record times.
+SPEC = Spec(events=2 * BLOCK_LINES + 500, deals=25, seed=7)
+
+
+def run(backend: Backend, *args: str, env: dict[str, str] | None = None):
+    return CliRunner().invoke(cli, ["--db", backend.db, *args], env=env)
+
+
+def synthetic(path: Path) -> list[dict]:
+    """The synthetic lines written to `path`; returns them parsed."""
+    data = b"".join(line.data for line in lines(SPEC))
+    path.write_bytes(data)
+    return [orjson.loads(raw) for raw in data.splitlines()]
+
+
+def write(path: Path, records: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records))
+    return path
+
+
+def test_workers_record_exactly_what_one_process_records(backend: Backend, tmp_path: Path) -> None:
+    file = tmp_path / "lines.jsonl"
+    records = synthetic(file)
+    assert sum(r["kind"] == "retraction" for r in records) > 10
+    alone = Backend("sqlite", str(tmp_path / "alone.db"))
+
+    one = run(alone, "import", "--jobs", "1", str(file), "--json")
+    many = run(backend, "import", "--jobs", "2", str(file), "--json")
+
+    assert one.exit_code == 0 and many.exit_code == 0, one.output + many.output
+    assert json.loads(many.stdout)["recorded"] == json.loads(one.stdout)["recorded"] == len(records)
+    assert json.loads(many.stdout)["flags"] == json.loads(one.stdout)["flags"]
+    assert run(backend, "export").stdout == run(alone, "export").stdout
+    assert run(backend, "deals", "--json").stdout == run(alone, "deals", "--json").stdout
+
+
+def test_an_import_run_again_with_workers_adds_nothing(backend: Backend, tmp_path: Path) -> None:
+    file = tmp_path / "lines.jsonl"
+    records = synthetic(file)
+    assert run(backend, "import", "-j", "2", str(file)).exit_code == 0
+
+    again = run(backend, "import", "-j", "2", str(file), "--json")
+
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["recorded"] == 0
+    assert json.loads(again.stdout)["skipped"] == len(records)
+    assert backend.count_events() == len(records)
+
+
+def test_reports_without_ids_get_new_ones_and_the_import_start_as_record_time(sqlite_backend: Backend, tmp_path: Path) -> None:
+    report = {"kind": "talks-opened", "reported": "2026-01-28", "source": {"name": "The Information"}}
+    count = BLOCK_LINES + 300
+    file = write(tmp_path / "new.jsonl", [{**report, "deal": f"d-{n % 7}", "figures": {"size": f"${n}M"}} for n in range(count)])
+
+    result = run(sqlite_backend, "import", "-j", "2", str(file))
+
+    assert result.exit_code == 0, result.output
+    events = [orjson.loads(line) for line in run(sqlite_backend, "export").stdout.splitlines()]
+    assert len(events) == count
+    assert len({e["event_id"] for e in events}) == count
+    assert len({e["recorded"] for e in events}) == 1
+    sizes = sorted(int(e["figures"]["size"]["high"]) for e in events)
+    assert sizes == [n * 1_000_000 for n in range(count)]
+
+
+def test_a_bad_line_in_a_later_block_stops_the_import_and_writes_nothing(backend: Backend, tmp_path: Path) -> None:
+    records = synthetic(tmp_path / "lines.jsonl")
+    number = BLOCK_LINES + 345
+    bad = next(r for r in records[number - 1 :] if r["kind"] != "retraction")
+    records[number - 1] = {**bad, "figures": {"size": "maybe thirty"}}
+    file = write(tmp_path / "bad.jsonl", records)
+
+    result = run(backend, "import", "-j", "2", str(file))
+
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: line {number}: field 'figures.size': cannot read amount 'maybe thirty': no number\n"
+    assert backend.count_events() == 0
+
+
+def test_a_report_from_the_future_in_a_later_block_stops_the_import_and_writes_nothing(backend: Backend, tmp_path: Path) -> None:
+    records = synthetic(tmp_path / "lines.jsonl")
+    number = 2 * BLOCK_LINES + 7
+    records.insert(number - 1, {"deal": "d", "kind": "talks-opened", "reported": "2999-01-01", "source": {"name": "S"}})
+    file = write(tmp_path / "future.jsonl", records)
+
+    result = run(backend, "import", "-j", "2", str(file))
+
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: line {number}: reported date 2999-01-01 is in the future\n"
+    assert backend.count_events() == 0
+
+
+def test_a_retraction_of_an_event_no_deal_has_in_a_later_block_writes_nothing(backend: Backend, tmp_path: Path) -> None:
+    records = synthetic(tmp_path / "lines.jsonl")
+    deal = records[0]["deal"]
+    records.append({"deal": deal, "kind": "retraction", "retracts": "0b7e1c3e-0000-4000-8000-000000000000",
+                    "reason": "wrong", "reported": "2026-01-29"})  # fmt: skip
+    file = write(tmp_path / "retract.jsonl", records)
+
+    result = run(backend, "import", "-j", "2", str(file))
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: line {len(records)}: deal {deal!r} has no event 0b7e1c3e-")
+    assert backend.count_events() == 0
+
+
+def test_an_encrypted_ledger_imports_with_workers(sqlite_backend: Backend, tmp_path: Path) -> None:
+    file = tmp_path / "lines.jsonl"
+    records = synthetic(file)
+    key = CliRunner().invoke(cli, ["keygen"]).stdout.strip()
+    env = {"LEDGER_CIPHER_KEY": key}
+    alone = Backend("sqlite", str(tmp_path / "alone.db"))
+
+    assert run(sqlite_backend, "import", "-j", "2", str(file), env=env).exit_code == 0
+    assert run(alone, "import", "-j", "1", str(file)).exit_code == 0
+
+    assert run(sqlite_backend, "export", env=env).stdout == run(alone, "export").stdout
+    unreadable = run(sqlite_backend, "export", env={"LEDGER_CIPHER_KEY": ""})
+    assert unreadable.exit_code != 0 and "LEDGER_CIPHER_KEY is not set" in unreadable.stderr
+    assert len(records) == sqlite_backend.count_events()
+
+
+@pytest.mark.parametrize("jobs", ["2", "3"])
+def test_the_ledger_command_imports_with_workers(sqlite_backend: Backend, tmp_path: Path, jobs: str) -> None:
+    file = tmp_path / "lines.jsonl"
+    records = synthetic(file)
+
+    result = subprocess.run(
+        [sys.executable, "-m", "ledger", "--db", sqlite_backend.db, "import", "--jobs", jobs, str(file)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"imported {len(records)} events; 0 already recorded and skipped\n"
+    assert sqlite_backend.count_events() == len(records)
