@@ -158,8 +158,8 @@ class DealLedger(Application[UUID]):
         """Records an import of any size in one transaction: all of it or none.
 
         Lines are decided and stored a batch at a time; what the rules need to
-        remember per event is kept in a scratch file (`ImportKeys`), so memory
-        holds one batch and a small state per deal, however long the file.
+        remember per event is kept in memory, and past `import_keys.IN_MEMORY`
+        events in a scratch file (`ImportKeys`), so memory stays flat however long the file.
         Reports already in the ledger are skipped and counted. Other writers
         wait while an import runs. `owners_of` tells which deal already uses
         each of a batch's event ids (lines moved from another ledger keep them).

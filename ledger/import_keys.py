@@ -4,15 +4,16 @@ The rules need, per event, its id and kind (to skip a line already recorded,
 to refuse an id used by another deal, to check a retraction's target), whether
 it is retracted, and its content hash (to skip a report already recorded).
 Held in dicts, that is ~0.4 KiB per event: an import of millions of reports
-would grow without bound. An import keeps them instead in a throwaway SQLite
-file (deleted when the import ends) and only one batch of them in memory, so
-its memory stays flat however long the file is. A fixed bitmap of the content
+would grow without bound. An import keeps them in memory up to `IN_MEMORY`
+events (~20 MiB), then in a throwaway SQLite file (deleted when the import
+ends), written a batch at a time, so its memory stays flat however long the
+file is; an import smaller than that never opens the file. A fixed bitmap of the content
 hashes it has written (`Seen`) answers most "is this report new?" questions
 without a query: a report already recorded is rare.
 
 `ImportKeys.adopt(deal)` moves a deal's per-event state there and gives the
 deal views (`Kinds`, `Retracted`, `Contents`) with the same few operations
-the rules use on its dicts and sets. `flush()` writes a batch's new keys.
+the rules use on its dicts and sets. `flush()` ends a batch (and writes the keys, past `IN_MEMORY`).
 
 The file (in a private temporary directory) names no deal and holds no
 content hash as such: deals are numbers known only to the import's process,
@@ -40,19 +41,22 @@ SCHEMA = (
     "CREATE TABLE contents (deal INTEGER NOT NULL, hash BLOB NOT NULL, event_id BLOB NOT NULL, "
     "PRIMARY KEY (deal, hash)) WITHOUT ROWID",
 )
+#: Events whose keys an import holds in memory before writing them to its scratch file: writing
+#: and asking the file was a fifth of the importing process's work.
+IN_MEMORY = 50_000
 
 
 class ImportKeys:
-    """The ids, kinds, retractions and content hashes an import has seen, on disk."""
+    """The ids, kinds, retractions and content hashes an import has seen, in memory, then on disk.
 
-    def __init__(self) -> None:
-        self._dir = tempfile.TemporaryDirectory(prefix="ledger-import-")
-        self.db = sqlite3.connect(Path(self._dir.name) / "keys.db", isolation_level=None)
-        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-8192", "temp_store=FILE"):
-            self.db.execute(f"PRAGMA {pragma}")
-        for statement in SCHEMA:
-            self.db.execute(statement)
-        # This batch's new keys: read first, written at `flush()`.
+    `in_memory`: events' keys held before they are written (default `IN_MEMORY`; 0 writes every batch's).
+    """
+
+    def __init__(self, in_memory: int | None = None) -> None:
+        self.in_memory = IN_MEMORY if in_memory is None else in_memory
+        self._dir: tempfile.TemporaryDirectory[str] | None = None
+        self.db: sqlite3.Connection | None = None  # the scratch file, opened when first written
+        # The keys not written yet: read first, written by `flush()`.
         self.ids: dict[UUID, tuple[str, str]] = {}
         self.retracted: set[UUID] = set()
         self.contents: dict[tuple[str, str], UUID] = {}
@@ -78,6 +82,8 @@ class ImportKeys:
     def prefetch(self, event_ids: list[UUID]) -> None:
         """Reads what is known of a batch's event ids in a few queries instead of one per line."""
         self.known = dict.fromkeys(event_ids)
+        if self.db is None:
+            return
         for start in range(0, len(event_ids), 500):
             part = [event_id.bytes for event_id in event_ids[start : start + 500]]
             marks = ", ".join("?" for _ in part)
@@ -89,8 +95,8 @@ class ImportKeys:
         """(deal, kind) of an event the import knows of."""
         found = self.ids.get(event_id)
         if found is None:
-            if event_id in self.known:
-                return self.known[event_id]
+            if event_id in self.known or self.db is None:
+                return self.known.get(event_id)
             row = self.db.execute("SELECT deal, kind FROM ids WHERE event_id = ?", (event_id.bytes,)).fetchone()
             found = row and (self.slugs[row[0]], row[1])
         return found
@@ -98,12 +104,14 @@ class ImportKeys:
     def is_retracted(self, event_id: UUID) -> bool:
         if event_id in self.retracted:
             return True
+        if self.db is None:
+            return False
         return self.db.execute("SELECT 1 FROM retracted WHERE event_id = ?", (event_id.bytes,)).fetchone() is not None
 
     def content(self, deal: str, digest: str) -> UUID | None:
         found = self.contents.get((deal, digest))
-        if found is None and (deal, digest) in self.seen:
-            row = self.db.execute(
+        if found is None and (deal, digest) in self.seen:  # only what was written is in `seen`
+            row = self.db.execute(  # type: ignore[union-attr]
                 "SELECT event_id FROM contents WHERE deal = ? AND hash = ?", (self.number(deal), self.sealed(digest))
             ).fetchone()
             found = row and UUID(bytes=row[0])
@@ -120,7 +128,12 @@ class ImportKeys:
         return replace(deal, kinds=Kinds(self, slug), retracted=Retracted(self), content=Contents(self, slug))
 
     def flush(self) -> None:
-        """Writes the batch's new keys and forgets them in memory."""
+        """Ends a batch: past `in_memory` events' keys, writes those held and forgets them in memory."""
+        self.known.clear()
+        if len(self.ids) < self.in_memory:
+            return
+        if self.db is None:
+            self.db = self._open()
         # One transaction: in autocommit each row would be its own (~10x slower).
         self.db.execute("BEGIN")
         with self.db:
@@ -137,11 +150,21 @@ class ImportKeys:
         self.ids.clear()
         self.retracted.clear()
         self.contents.clear()
-        self.known.clear()
+
+    def _open(self) -> sqlite3.Connection:
+        self._dir = tempfile.TemporaryDirectory(prefix="ledger-import-")
+        db = sqlite3.connect(Path(self._dir.name) / "keys.db", isolation_level=None)
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-8192", "temp_store=FILE"):
+            db.execute(f"PRAGMA {pragma}")
+        for statement in SCHEMA:
+            db.execute(statement)
+        return db
 
     def close(self) -> None:
-        self.db.close()
-        self._dir.cleanup()
+        if self.db is not None:
+            self.db.close()
+        if self._dir is not None:
+            self._dir.cleanup()
 
 
 class Seen:

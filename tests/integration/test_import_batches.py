@@ -1,8 +1,11 @@
-"""An import decides its lines a batch at a time and keeps what the rules need on disk.
+"""An import decides its lines a batch at a time and keeps what the rules need in memory, then on disk.
 
 These imports use batches of two lines, so every rule meets its evidence in an
 earlier batch: the same report again, a retraction of an earlier report, an
-event id already used by another deal, a line already recorded.
+event id already used by another deal, a line already recorded. Each runs
+twice: with the evidence kept in memory (a small import) and written to the
+scratch file after every batch (as a large one does once it holds
+`IN_MEMORY` events' keys).
 """
 
 from __future__ import annotations
@@ -13,6 +16,16 @@ import pytest
 
 from events.intake import read_report
 from ledger.errors import DomainError, EventNotFoundError
+
+
+@pytest.fixture(params=["in memory", "on disk"], autouse=True)
+def keys_in_memory(request, monkeypatch):
+    """Where the import keeps its keys: `ImportKeys` writes them past `IN_MEMORY` events."""
+    from ledger import import_keys
+
+    if request.param == "on disk":
+        monkeypatch.setattr(import_keys, "IN_MEMORY", 0)
+    return request.param
 
 
 def open_ledger(backend):
