@@ -66,10 +66,13 @@ def chain_rows(
     table stores the id (SQLite: 32 hex digits), so the two join on an index.
     """
     seq, previous = head
+    hasher = EventHasher()
     for stored in stored_events:
         seq += 1
-        uuid = UUID(str(stored.originator_id))
-        digest = event_hash(uuid, stored.originator_version, stored.topic, stored.state)
+        uuid = stored.originator_id
+        if not isinstance(uuid, UUID):
+            uuid = UUID(str(uuid))
+        digest = hasher(uuid, stored.originator_version, stored.topic, stored.state)
         previous = chain_hash(previous, seq, digest)
         yield seq, id_form(uuid), stored.originator_version, digest, previous
 
@@ -254,7 +257,14 @@ class ChainedSQLiteApplicationRecorder(ChainReader, SQLiteApplicationRecorder):
         """
         with self.datastore.transaction(commit=True) as c:
             c.execute("UPDATE ledger_meta SET value = value WHERE key = 'ledger_id'")
-            yield lambda stored_events: self._insert_events(c, stored_events) if stored_events else None
+            yield lambda stored_events: self._insert_batch(c, stored_events) if stored_events else None
+
+    def _insert_batch(self, c: Any, stored_events: Sequence[StoredEvent]) -> None:
+        """`_insert_events` for a batch of an import, in one statement: the library inserts row
+        by row to give back each notification id, which an import does not need."""
+        rows = [(self.stream_param(s.originator_id), s.originator_version, s.topic, s.state) for s in stored_events]
+        c.executemany(self.insert_events_statement, rows)
+        self._chain(c, stored_events)
 
     def create_table(self) -> None:
         super().create_table()
@@ -269,11 +279,15 @@ class ChainedSQLiteApplicationRecorder(ChainReader, SQLiteApplicationRecorder):
     def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
         # The inserts come first: once they hold the write lock, the head read is the latest.
         ids = super()._insert_events(c, stored_events, **kwargs)
+        self._chain(c, stored_events)
+        return ids
+
+    def _chain(self, c: Any, stored_events: Sequence[StoredEvent]) -> None:
+        """Links the events just inserted into the chain, after its head."""
         c.execute("SELECT seq, chain_hash FROM event_chain ORDER BY seq DESC LIMIT 1")
         row = c.fetchone()
         head = (row[0], bytes(row[1])) if row else (0, GENESIS)
         c.executemany(self.sql_insert_chain, list(chain_rows(head, stored_events, self.id_form)))
-        return ids
 
 
 class LedgerSQLiteFactory(SQLiteFactory):
