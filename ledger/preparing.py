@@ -90,6 +90,10 @@ class Readers:
         if jobs > 1:
             import multiprocessing
 
+            import ledger.domain  # noqa: F401 - what a worker needs, loaded once before forking
+            import ledger.importer  # noqa: F401
+            import ledger.mapper  # noqa: F401
+
             method = "fork" if sys.platform == "linux" else "spawn"
             self.pool = multiprocessing.get_context(method).Pool(jobs, initializer=_worker_started)
         self.window = 2 * jobs  # blocks in flight: enough to keep every worker busy, memory stays flat
@@ -128,7 +132,7 @@ class Readers:
             return
         pending: deque[tuple[Any, int]] = deque()
         for first, block in _blocks(file):
-            pending.append((self.pool.apply_async(prepare_block, (first, block, *settings)), len(block)))
+            pending.append((self.pool.apply_async(_prepare_in_worker, (first, block, *settings)), len(block)))
             if len(pending) >= self.window:
                 result, size = pending.popleft()
                 yield from _taken(result.get(), size, advance)
@@ -138,13 +142,24 @@ class Readers:
 
 
 def _worker_started() -> None:
-    """A worker leaves Ctrl-C to the importing process (which stops it), and its collector
-    leaves alone the objects it was forked with (looking at them would copy every page)."""
+    """A worker leaves Ctrl-C to the importing process (which stops it). Its collector leaves
+    alone the objects it was forked with (looking at them would copy every page), and runs
+    after each block instead of every few hundred allocations (see `ledger.collector`)."""
     import gc
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.freeze()
+    gc.disable()
+
+
+def _prepare_in_worker(*block: Any) -> tuple[list[tuple[Any, ...]], Any]:
+    import gc
+
+    try:
+        return prepare_block(*block)
+    finally:
+        gc.collect(1)
 
 
 def _blocks(file: IO[bytes]) -> Iterator[tuple[int, bytes]]:
