@@ -11,7 +11,11 @@ How: the phrase is folded (full-width to ASCII, whitespace to one space) and cut
 into tokens: amounts (number, optional 多/余, optional scale) and the words in
 the tables below. A phrase is `[words] AMOUNT [words]`, or for a range
 `[words] AMOUNT JOINT AMOUNT [words]`; which words may stand where is checked and
-anything else is refused.
+anything else is refused. That reading (`_recipe`: currency, qualifier, where
+the amounts are) does not depend on the digits, only on where digits stand, so
+it is done once per *shape*, the folded phrase with every digit 0 ("up to $30B"
+and "up to $45B" are both "up to $00B"); the amounts are then read at those
+places and checked (`_cook`). An archive's phrases have few shapes.
 
 Decisions on ambiguous phrases:
 - "just under/below", "just shy/short of", "slightly less than", 略低于 → nearly
@@ -143,6 +147,16 @@ class Token(NamedTuple):
     kind: str  # "amount", "qualifier", "currency", "unknown" or a key of WORDS
     text: str
     value: Any = None
+    at: int = -1  # where an amount starts in the folded phrase
+
+
+class Recipe(NamedTuple):
+    """What a phrase's words say, whatever its digits: how to make its figure from its amounts."""
+
+    currency: str
+    qualifier: Qualifier
+    places: tuple[int, ...]  # where the amounts start in the folded phrase (one, or two for a range)
+    low_scale: int | None = None  # a range's first amount takes the second's scale ("$10-20B")
 
 
 def _vocabulary() -> dict[str, tuple[str, Any]]:
@@ -178,6 +192,7 @@ def _words_by_first_character() -> dict[str, re.Pattern[str]]:
 
 
 VOCABULARY = _vocabulary()
+assert not any(char.isdigit() for word in VOCABULARY for char in word), "a shape zeroes digits: words have none"
 WORDS_AT = _words_by_first_character()
 AMOUNT = re.compile(
     rf"(?:(?P<arabic>[0-9]{{1,3}}(?:,[0-9]{{3}})+(?![0-9])(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?)|(?P<chinese>[{NUMERAL_CHARS}]+))"
@@ -202,12 +217,34 @@ def parse_figure(text: str, default_currency: str | None = None) -> Figure:
     phrase = text.strip()
     if not phrase:
         raise _refused(text, "empty")
+    folded = fold(phrase)
     try:
-        return _read(phrase, _tokens(phrase), default_currency)
+        recipe = _recipe_of_shape(folded.translate(ZEROED), default_currency)
+    except (FigureError, NumeralError, DecimalException):
+        recipe = None  # refused: the phrase itself is read, for a message that quotes it
+    return _read(phrase, folded, default_currency, recipe)
+
+
+def _read(phrase: str, folded: str, default_currency: str | None, recipe: Recipe | None = None) -> Figure:
+    """The figure of a phrase (and its folded form): by the recipe of its shape, or by reading its own words."""
+    try:
+        if recipe is None:
+            recipe = _recipe(phrase, _tokens(folded), default_currency)
+        return _cook(phrase, recipe, [_amount(AMOUNT.match(folded, at), folded) for at in recipe.places])  # type: ignore[arg-type]
     except NumeralError as error:
         raise _refused(phrase, str(error)) from None
     except DecimalException:
         raise _refused(phrase, "the number cannot be kept exactly") from None
+
+
+#: Every digit to 0: the shape of a folded phrase (see the module's docstring).
+ZEROED = str.maketrans("123456789", "000000000")
+
+
+@lru_cache(maxsize=4096)
+def _recipe_of_shape(shape: str, default_currency: str | None) -> Recipe:
+    """The recipe of every phrase of this shape (raises as `_recipe` does for the shape itself)."""
+    return _recipe(shape, _tokens(shape), default_currency)
 
 
 def read_figure(value: str | dict, default_currency: str | None = None) -> Figure:
@@ -245,8 +282,9 @@ def read_figure(value: str | dict, default_currency: str | None = None) -> Figur
         raise FigureError(f"{where}: {_one_line(error)}") from None
 
 
-def _tokens(phrase: str) -> list[Token]:
-    text, at, tokens = fold(phrase), 0, []
+def _tokens(text: str) -> list[Token]:
+    """The tokens of a folded phrase."""
+    at, tokens = 0, []
     while at < len(text):
         if text[at] == " ":
             at += 1
@@ -256,7 +294,7 @@ def _tokens(phrase: str) -> list[Token]:
             kind, value = VOCABULARY[match.group().lower()]
             tokens.append(Token(kind, match.group(), value))
         elif match := AMOUNT.match(text, at):
-            tokens.append(Token("amount", match.group(), _amount(match, text)))
+            tokens.append(Token("amount", match.group(), _amount(match, text), at))
         elif (match := ISO.match(text, at)) and match.group() in ISO_CODES:
             tokens.append(Token("currency", match.group(), match.group()))
         else:
@@ -285,7 +323,8 @@ def _amount(match: re.Match[str], text: str) -> Amount:
     return Amount(scaled(numeral.value, power), power, numeral.big_units, more)
 
 
-def _read(phrase: str, tokens: list[Token], default_currency: str | None) -> Figure:
+def _recipe(phrase: str, tokens: list[Token], default_currency: str | None) -> Recipe:
+    """How the tokens make a figure: checks everything but the amounts' values."""
     places = [i for i, token in enumerate(tokens) if token.kind == "amount"]
     if not places:
         raise _refused(phrase, "no number")
@@ -320,24 +359,36 @@ def _read(phrase: str, tokens: list[Token], default_currency: str | None) -> Fig
     currency = _currency(phrase, tokens, default_currency)
     amounts = [tokens[first].value, tokens[last].value]
     said += [(Q.MORE_THAN, amount.more) for amount in amounts[: len(places)] if amount.more]
+    at = tuple(tokens[i].at for i in places)
     if len(places) == 2:
-        low, high = _range(phrase, tokens[first + 1 : last], amounts, said, between)
-        return _figure(phrase, currency, Q.RANGE, low, high)
+        return Recipe(currency, Q.RANGE, at, _range(phrase, tokens[first + 1 : last], amounts, said, between))
     if between:
         raise _refused(phrase, "a range needs two amounts")
     qualifiers = list(dict.fromkeys(qualifier for qualifier, _ in said))
     if len(qualifiers) > 1:
         words = [next(word for q, word in said if q is qualifier) for qualifier in qualifiers[:2]]
         raise _refused(phrase, f"{words[0]!r} and {words[1]!r} contradict each other")
-    qualifier = qualifiers[0] if qualifiers else Q.EXACT
-    has_low, has_high = BOUNDS[qualifier]
+    return Recipe(currency, qualifiers[0] if qualifiers else Q.EXACT, at)
+
+
+def _cook(phrase: str, recipe: Recipe, amounts: list[Amount]) -> Figure:
+    """The figure the recipe makes of these amounts; checks what depends on their values."""
+    if recipe.qualifier is Q.RANGE:
+        start, end = amounts
+        low = start.value if recipe.low_scale is None else scaled(start.value, recipe.low_scale)
+        high = end.value
+        if low >= high:
+            raise _refused(phrase, f"a range's low ({low}) must be below its high ({high})")
+        return _figure(phrase, recipe.currency, Q.RANGE, low, high)
+    has_low, has_high = BOUNDS[recipe.qualifier]
     value = amounts[0].value
-    return _figure(phrase, currency, qualifier, value if has_low else None, value if has_high else None)
+    return _figure(phrase, recipe.currency, recipe.qualifier, value if has_low else None, value if has_high else None)
 
 
 def _range(
     phrase: str, middle: list[Token], amounts: list[Amount], said: list[tuple[Qualifier, str]], between: bool
-) -> tuple[Decimal, Decimal]:
+) -> int | None:
+    """Checks the words of a range; returns the scale its first amount takes from the second, if any."""
     joints = [token for token in middle if token.kind != "currency"]
     if said or any(token.kind == "qualifier" for token in joints):
         word = said[0][1] if said else next(t.text for t in joints if t.kind == "qualifier")
@@ -347,16 +398,13 @@ def _range(
     if joints[0].kind == "and" and not between:
         raise _refused(phrase, f"{joints[0].text!r} makes a range only after 'between'")
     start, end = amounts
-    low, high = start.value, end.value
     if start.scale is None and end.scale is not None:
         if end.big_units and not start.big_units:
             raise _refused(phrase, "unclear which scale the first amount has")
-        low = scaled(start.value, end.scale)
-    elif start.scale is not None and end.scale is None:
+        return end.scale
+    if start.scale is not None and end.scale is None:
         raise _refused(phrase, "the second amount lacks the first one's scale")
-    if low >= high:
-        raise _refused(phrase, f"a range's low ({low}) must be below its high ({high})")
-    return low, high
+    return None
 
 
 def _currency(phrase: str, tokens: list[Token], default: str | None) -> str:

@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from events.figures import BOUNDS, Figure, FigureError, Qualifier, format_figure
-from events.parsing import ISO_CODES, VOCABULARY, parse_figure, read_figure
+from events.numerals import fold
+from events.parsing import ISO_CODES, VOCABULARY, _read, parse_figure, read_figure
 
 K, M, B, T = 10**3, 10**6, 10**9, 10**12
 
@@ -682,6 +683,49 @@ def test_any_phrase_shaped_text_is_read_as_what_it_prints_or_refused_with_figure
         return
     assert figure.text == phrase.strip()
     assert parse_figure(format_figure(figure)).same_claim(figure)
+
+
+def reading(phrase: str, default: str | None) -> Figure | str:
+    """What parse_figure gives, or the message it refuses with."""
+    try:
+        return parse_figure(phrase, default)
+    except FigureError as error:
+        return str(error)
+
+
+def reading_its_own_words(phrase: str, default: str | None) -> Figure | str:
+    """The same, reading the phrase's own tokens instead of the recipe of its shape."""
+    try:
+        return _read(phrase.strip(), fold(phrase.strip()), default)
+    except FigureError as error:
+        return str(error)
+
+
+@settings(max_examples=600)
+@given(phrase_shaped(), st.lists(st.sampled_from("0123456789"), min_size=12, max_size=12), st.sampled_from([None, "CNY"]))
+def test_phrases_of_one_shape_are_read_as_their_own_words_say(phrase, digits, default):
+    """The recipe of a shape ("up to $00B") is made from the first phrase of that shape that is
+    read; any other phrase of the shape must be read as its own words say: the same figure, or
+    the same refusal (a range whose low is not below its high, an amount too precise to keep)."""
+    spare = iter(digits * 4)
+    other = "".join(next(spare) if char.isdigit() and char.isascii() else char for char in phrase)
+    reading(phrase, default)  # the shape's recipe, from the first phrase
+    for text in (other, phrase):
+        assert reading(text, default) == reading_its_own_words(text, default)
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "refused"),
+    [
+        ("$10-20B", "$30-20B", "cannot read amount '$30-20B': a range's low (30000000000) must be below its high (20000000000)"),
+        ("$1234567890.1234567", "$4280387012.5279348", "cannot read amount '$4280387012.5279348': "
+         "4280387012.5279348 has too many digits to keep exactly with a fraction (15 significant digits always fit)"),
+        ("100-200亿元", "300-200亿元", "cannot read amount '300-200亿元': a range's low (30000000000) must be below its high (20000000000)"),
+    ],
+)
+def test_a_value_the_shape_allows_but_the_phrase_does_not_is_refused_in_the_phrase_s_words(first, then, refused):
+    parse_figure(first, "CNY")
+    assert reading(then, "CNY") == reading_its_own_words(then, "CNY") == refused
 
 
 JSON = st.recursive(
