@@ -25,6 +25,7 @@ import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO, Any
@@ -86,16 +87,20 @@ class Readers:
     """
 
     def __init__(self, jobs: int):
-        self.pool = None
+        self.pool: Any = None
         if jobs > 1:
             import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
 
             import ledger.domain  # noqa: F401 - what a worker needs, loaded once before forking
             import ledger.importer  # noqa: F401
             import ledger.mapper  # noqa: F401
 
             method = "fork" if sys.platform == "linux" else "spawn"
-            self.pool = multiprocessing.get_context(method).Pool(jobs, initializer=_worker_started)
+            context = multiprocessing.get_context(method)
+            self.pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_started)
+            with _stopped_worker():
+                self.pool.submit(int).result()  # the workers start now, before the ledger opens a connection or a thread
         self.window = 2 * jobs  # blocks in flight: enough to keep every worker busy, memory stays flat
 
     def __enter__(self) -> Readers:
@@ -105,9 +110,9 @@ class Readers:
         self.close()
 
     def close(self) -> None:
+        """Stops the workers; blocks not started yet are dropped."""
         if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
+            self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
 
     def read(
@@ -128,17 +133,31 @@ class Readers:
         settings = (now, currency, recorded_by)
         if self.pool is None:
             for first, block in _blocks(file):
-                yield from _taken(prepare_block(first, block, *settings), len(block), advance)
+                yield from _taken((prepare_block(first, block, *settings), len(block)), advance)
             return
         pending: deque[tuple[Any, int]] = deque()
-        for first, block in _blocks(file):
-            pending.append((self.pool.apply_async(_prepare_in_worker, (first, block, *settings)), len(block)))
-            if len(pending) >= self.window:
-                result, size = pending.popleft()
-                yield from _taken(result.get(), size, advance)
-        while pending:
-            result, size = pending.popleft()
-            yield from _taken(result.get(), size, advance)
+        with _stopped_worker():
+            for first, block in _blocks(file):
+                pending.append((self.pool.submit(_prepare_in_worker, first, block, *settings), len(block)))
+                if len(pending) >= self.window:
+                    future, size = pending.popleft()
+                    yield from _taken((future.result(), size), advance)
+            while pending:
+                future, size = pending.popleft()
+                yield from _taken((future.result(), size), advance)
+
+
+@contextmanager
+def _stopped_worker() -> Iterator[None]:
+    """A worker killed (out of memory, say) stops the import in one line."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        yield
+    except BrokenProcessPool:
+        from ledger.errors import StorageError
+
+        raise StorageError("an import worker stopped unexpectedly; nothing was imported") from None
 
 
 def _worker_started() -> None:
@@ -176,11 +195,11 @@ def _blocks(file: IO[bytes]) -> Iterator[tuple[int, bytes]]:
         yield first, b"".join(lines)
 
 
-def _taken(result: tuple[list[tuple[Any, ...]], Any], size: int, advance: Callable[[int], None] | None) -> Iterator[tuple[str, Any]]:
-    """A block's lines as (label, Prepared or draft); then its error, if a line had one."""
+def _taken(done: tuple[tuple[list[tuple[Any, ...]], Any], int], advance: Callable[[int], None] | None) -> Iterator[tuple[str, Any]]:
+    """A block's lines as (label, Prepared or draft), and its size in bytes; then its error, if a line had one."""
     from ledger.errors import DomainError
 
-    items, error = result
+    (items, error), size = done
     for item in items:
         if len(item) == 2:  # (label, retraction draft)
             yield item

@@ -9,8 +9,11 @@ leave nothing written.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import orjson
@@ -142,6 +145,27 @@ def test_an_encrypted_ledger_imports_with_workers(sqlite_backend: Backend, tmp_p
     unreadable = run(sqlite_backend, "export", env={"LEDGER_CIPHER_KEY": ""})
     assert unreadable.exit_code != 0 and "LEDGER_CIPHER_KEY is not set" in unreadable.stderr
     assert len(records) == sqlite_backend.count_events()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="finds the workers through /proc")
+def test_a_worker_killed_mid_import_stops_it_in_one_line_and_nothing_is_written(sqlite_backend: Backend, tmp_path: Path) -> None:
+    file = tmp_path / "lines.jsonl"
+    synthetic(file)
+    command = [sys.executable, "-m", "ledger", "--db", sqlite_backend.db, "import", "--jobs", "2", str(file)]
+    importing = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    children = Path(f"/proc/{importing.pid}/task/{importing.pid}/children")
+    deadline = time.monotonic() + 60
+    ledger = Path(sqlite_backend.db)
+    while not (ledger.exists() and (workers := children.read_text().split())):  # workers started, ledger opened
+        assert time.monotonic() < deadline and importing.poll() is None, "the import started no worker"
+        time.sleep(0.01)
+    os.kill(int(workers[0]), signal.SIGKILL)
+
+    out, err = importing.communicate(timeout=120)
+
+    assert importing.returncode == 1
+    assert (out, err) == ("", "Error: an import worker stopped unexpectedly; nothing was imported\n")
+    assert sqlite_backend.count_events() == 0
 
 
 @pytest.mark.parametrize("jobs", ["2", "3"])
