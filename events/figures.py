@@ -83,19 +83,23 @@ class Figure(FigureMethods, Immutable):
             raise ValueError(problem)
         return value
 
-    @model_validator(mode="after")
-    def _bounds_match_qualifier(self) -> Figure:
-        has_low, has_high = BOUNDS[self.qualifier]
-        q = self.qualifier.value
-        if has_low != (self.low is not None):
+    @model_validator(mode="wrap")
+    @classmethod
+    def _bounds_match_qualifier(cls, value: Any, handler: Any) -> Figure:
+        if isinstance(value, Figure):
+            return value  # a figure given where one is expected was checked when it was made
+        figure: Figure = handler(value)
+        has_low, has_high = BOUNDS[figure.qualifier]
+        q = figure.qualifier.value
+        if has_low != (figure.low is not None):
             raise ValueError(f"a '{q}' figure {'needs a' if has_low else 'takes no'} low amount")
-        if has_high != (self.high is not None):
+        if has_high != (figure.high is not None):
             raise ValueError(f"a '{q}' figure {'needs a' if has_high else 'takes no'} high amount")
-        if self.qualifier in (Qualifier.EXACT, Qualifier.ABOUT) and self.low != self.high:
+        if figure.qualifier in (Qualifier.EXACT, Qualifier.ABOUT) and figure.low != figure.high:
             raise ValueError(f"an '{q}' figure has one amount: low and high must be equal")
-        if self.qualifier is Qualifier.RANGE and self.low >= self.high:  # type: ignore[operator]
-            raise ValueError(f"a range's low ({self.low}) must be below its high ({self.high})")
-        return self
+        if figure.qualifier is Qualifier.RANGE and figure.low >= figure.high:  # type: ignore[operator]
+            raise ValueError(f"a range's low ({figure.low}) must be below its high ({figure.high})")
+        return figure
 
     @field_serializer("low", "high", when_used="json")
     def _as_json_number(self, value: Decimal | None) -> int | float | None:

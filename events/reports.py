@@ -15,7 +15,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, field_validator, model_validator
 
-from events.base import Immutable, Line, PlainText, Slug
+from events.base import Immutable, Slug, check_line, check_plain_text
 from events.figures import Figure
 from events.stored import CONTENT_FIELDS, content_hash  # noqa: F401 - CONTENT_FIELDS is re-exported
 
@@ -53,9 +53,30 @@ def _check_unicode(value: str) -> str:
     return value
 
 
-Name = Annotated[Line, StringConstraints(max_length=200), AfterValidator(_check_unicode)]
-Title = Annotated[Line, StringConstraints(max_length=1000), AfterValidator(_check_unicode)]
-LongText = Annotated[PlainText, StringConstraints(max_length=20_000), AfterValidator(_check_unicode)]
+#: What `check_line`, `check_plain_text` or `_check_unicode` may refuse in a text that is not blank.
+SUSPECT_IN_LINE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\ud800-\udfff]")
+SUSPECT_IN_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029\ud800-\udfff]")
+
+
+def _check_name(value: str) -> str:
+    """A one-line name or title in valid Unicode: `check_line` and `_check_unicode` in one call
+    (a report has several names; each validator pydantic calls costs a round trip into Python)."""
+    if SUSPECT_IN_LINE.search(value) or not value.strip():
+        _check_unicode(check_line(value))
+    return value
+
+
+def _check_text(value: str) -> str:
+    """Plain text (newlines and tabs allowed) in valid Unicode, as `_check_name`."""
+    if SUSPECT_IN_TEXT.search(value) or not value.strip():
+        _check_unicode(check_plain_text(value))
+    return value
+
+
+# The length is checked first, by pydantic's core (after a Python validator it would be one more).
+Name = Annotated[str, StringConstraints(max_length=200), AfterValidator(_check_name)]
+Title = Annotated[str, StringConstraints(max_length=1000), AfterValidator(_check_name)]
+LongText = Annotated[str, StringConstraints(max_length=20_000), AfterValidator(_check_text)]
 Url = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_check_url)]
 Language = Annotated[str, AfterValidator(_check_language)]
 
