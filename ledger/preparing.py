@@ -21,6 +21,7 @@ they are spawned. A small import is read in the importing process, the same way.
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import sys
 from collections import deque
@@ -81,13 +82,20 @@ def default_jobs() -> int:
 
 
 class Readers:
-    """Worker processes reading blocks of lines, or none (`jobs` = 1): then blocks are read here.
+    """The lines of an import file, read by `jobs` worker processes, or here (`jobs` = 1).
 
-    Start them before opening the ledger (the workers are forked on Linux).
+    Start them before opening the ledger: the workers are forked (on Linux)
+    and begin on the first blocks at once, while the ledger opens. `now` is
+    the import's record time.
     """
 
-    def __init__(self, jobs: int):
+    def __init__(
+        self, file: IO[bytes], *, jobs: int, now: datetime, currency: str | None = None, recorded_by: str | None = None
+    ):
+        self.settings = (now, currency, recorded_by)
+        self.blocks = _blocks(file)
         self.pool: Any = None
+        self.pending: deque[tuple[Any, int]] = deque()
         if jobs > 1:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
@@ -100,8 +108,9 @@ class Readers:
             context = multiprocessing.get_context(method)
             self.pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_started)
             with _stopped_worker():
-                self.pool.submit(int).result()  # the workers start now, before the ledger opens a connection or a thread
-        self.window = 2 * jobs  # blocks in flight: enough to keep every worker busy, memory stays flat
+                # Blocks in flight: enough to keep every worker busy; memory stays flat.
+                for first, block in itertools.islice(self.blocks, 2 * jobs):
+                    self.pending.append((self.pool.submit(_prepare_in_worker, first, block, *self.settings), len(block)))
 
     def __enter__(self) -> Readers:
         return self
@@ -115,35 +124,23 @@ class Readers:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
 
-    def read(
-        self,
-        file: IO[bytes],
-        *,
-        now: datetime,
-        currency: str | None = None,
-        recorded_by: str | None = None,
-        advance: Callable[[int], None] | None = None,
-    ) -> Iterator[tuple[str, Any]]:
-        """(label, Prepared or RetractionDraft) for each line of a JSON Lines file, in order.
+    def lines(self, advance: Callable[[int], None] | None = None) -> Iterator[tuple[str, Any]]:
+        """(label, Prepared or RetractionDraft) for each line of the file, in order; `advance`
+        is told the bytes of each block read.
 
         The first unreadable line raises `IntakeError`, and a report the rules
         refuse on its own (dated in the future, say) raises `DomainError`,
-        naming its line. `now` is the import's record time.
+        naming its line.
         """
-        settings = (now, currency, recorded_by)
         if self.pool is None:
-            for first, block in _blocks(file):
-                yield from _taken((prepare_block(first, block, *settings), len(block)), advance)
+            for first, block in self.blocks:
+                yield from _taken((prepare_block(first, block, *self.settings), len(block)), advance)
             return
-        pending: deque[tuple[Any, int]] = deque()
         with _stopped_worker():
-            for first, block in _blocks(file):
-                pending.append((self.pool.submit(_prepare_in_worker, first, block, *settings), len(block)))
-                if len(pending) >= self.window:
-                    future, size = pending.popleft()
-                    yield from _taken((future.result(), size), advance)
-            while pending:
-                future, size = pending.popleft()
+            while self.pending:
+                future, size = self.pending.popleft()
+                for first, block in itertools.islice(self.blocks, 1):
+                    self.pending.append((self.pool.submit(_prepare_in_worker, first, block, *self.settings), len(block)))
                 yield from _taken((future.result(), size), advance)
 
 

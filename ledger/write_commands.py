@@ -200,11 +200,11 @@ def import_(session: Session, file: Any, currency: str | None, jobs: int | None,
     if jobs is None:
         jobs = default_jobs() if size is not None and size >= PARALLEL_FROM_BYTES else 1
     now = datetime.now(timezone.utc)  # every report of the import is recorded at its start
-    with Readers(jobs) as readers:  # before the ledger is opened: workers are forked
+    # Before the ledger is opened: the workers are forked, and start reading while it opens.
+    with Readers(file, jobs=jobs, now=now, currency=currency, recorded_by=recorder_name()) as readers:
         reader = session.reader  # caught up now: the import's transaction holds the write lock
         with progress("importing reports", size) as advance:
-            lines = readers.read(file, now=now, currency=currency, recorded_by=recorder_name(), advance=advance)
-            outcome = session.app.import_stream(lines, owners_of=reader.deals_of_events, now=now)
+            outcome = session.app.import_stream(readers.lines(advance), owners_of=reader.deals_of_events, now=now)
     for label, flag in outcome.flags[:SHOWN_FLAGS]:
         click.echo(f"warning: {label}: {flag}", err=True)
     if len(outcome.flags) > SHOWN_FLAGS:
