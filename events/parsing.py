@@ -46,7 +46,6 @@ from __future__ import annotations
 import math
 import re
 import reprlib
-from dataclasses import dataclass
 from decimal import Decimal, DecimalException
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -133,8 +132,7 @@ ENGLISH_SCALES = {"thousand": 3, "k": 3, "million": 6, "m": 6, "mn": 6, "mln": 6
 JOINTS = {"to", "and", "dash", "tilde"}
 
 
-@dataclass(frozen=True)
-class Amount:
+class Amount(NamedTuple):
     """One number read from the phrase. value has its scale applied; scale is its power of ten or None."""
 
     value: Decimal
@@ -451,7 +449,7 @@ def _figure(phrase: str, currency: str, qualifier: Qualifier, low: Decimal | Non
     problem = next(filter(None, (storage_problem(v) for v in (low, high) if v is not None)), None)
     if problem:
         raise _refused(phrase, problem)
-    return Figure.model_construct(currency=currency, qualifier=qualifier, low=low, high=high, text=phrase)
+    return Figure.trusted(currency=currency, qualifier=qualifier, low=low, high=high, text=phrase)
 
 
 def _amount_problem(value: Any) -> str | None:

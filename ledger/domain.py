@@ -121,7 +121,7 @@ def record_report(deal: Deal | None, draft: Draft, now: datetime) -> Report:
     check_has_figure(draft)
     # Every field was validated in the draft; the rest is ours: no second validation.
     originator_id, version = next_place(deal, draft.deal)
-    return REPORT_KINDS[draft.kind].model_construct(
+    return REPORT_KINDS[draft.kind].trusted(
         originator_id=originator_id,
         originator_version=version,
         timestamp=draft.recorded or now,

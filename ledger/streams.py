@@ -10,6 +10,7 @@ history a few milliseconds of start-up.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from uuid import UUID
 
 try:
@@ -20,6 +21,7 @@ except ImportError:  # an interpreter built without its own hashes
 NAMESPACE = UUID("8f6a2c1e-5b7d-4e3a-9c0f-1d2e3f4a5b6c")
 
 
+@lru_cache(maxsize=8192)  # an import asks for every report; the same few deals again and again
 def deal_id(slug: str) -> UUID:
     """The stream id of a deal: the same slug always gives the same id (`uuid5(NAMESPACE, slug)`)."""
     return UUID(bytes=sha1(NAMESPACE.bytes + slug.encode()).digest()[:16], version=5)
