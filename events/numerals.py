@@ -22,6 +22,9 @@ from decimal import Context, Decimal, Inexact, Rounded
 
 #: Arithmetic that raises instead of rounding; inputs are at most a few hundred digits.
 EXACT = Context(prec=1000, Emax=10_000, Emin=-10_000, traps=[Inexact, Rounded])
+#: The same, for dropping the zeros after the point of a whole number ("1,000,000.00"): Decimal's
+#: Rounded is signalled for any digit dropped, zeros too; Inexact only for a digit that was not 0.
+WHOLE = Context(prec=1000, Emax=10_000, Emin=-10_000, traps=[Inexact])
 
 DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 UNITS = {"十": 1, "百": 2, "千": 3}  # places inside a section of four digits
@@ -65,7 +68,7 @@ def scaled(number: Decimal, power: int) -> Decimal:
     """number × 10**power, exactly; integral results come back without an exponent."""
     result = number.scaleb(power, EXACT)
     if result == result.to_integral_value(context=EXACT):
-        return result.quantize(Decimal(1), context=EXACT)
+        return result.quantize(Decimal(1), context=WHOLE)
     return result
 
 

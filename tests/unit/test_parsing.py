@@ -42,6 +42,10 @@ ENGLISH = [
     ("30,000,000,000 dollars", "USD", "exact", 30 * B, 30 * B),
     ("USD 30000000000", "USD", "exact", 30 * B, 30 * B),
     ("$1,500", "USD", "exact", 1500, 1500),
+    # a whole amount written with zeros after the point, as filings do
+    ("$1,000,000.00", "USD", "exact", M, M),
+    ("$2.000000000 billion", "USD", "exact", 2 * B, 2 * B),
+    ("up to $30,000,000,000.00", "USD", "at_most", None, 30 * B),
     ("$1.5 million", "USD", "exact", 1500 * K, 1500 * K),
     ("$500k", "USD", "exact", 500 * K, 500 * K),
     ("$500 thousand", "USD", "exact", 500 * K, 500 * K),
@@ -178,6 +182,7 @@ CHINESE = [
     ("３００亿美元", "USD", "exact", 30 * B, 30 * B),
     ("３００亿美金", "USD", "exact", 30 * B, 30 * B),
     ("300亿元", "CNY", "exact", 30 * B, 30 * B),
+    ("3.000000000亿元", "CNY", "exact", 300 * M, 300 * M),
     ("300亿元人民币", "CNY", "exact", 30 * B, 30 * B),
     ("人民币300亿元", "CNY", "exact", 30 * B, 30 * B),
     ("300亿人民币", "CNY", "exact", 30 * B, 30 * B),
