@@ -108,8 +108,9 @@ class Readers:
             context = multiprocessing.get_context(method)
             self.pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_started)
             with _stopped_worker():
-                # Blocks in flight: enough to keep every worker busy; memory stays flat.
-                for first, block in itertools.islice(self.blocks, 2 * jobs):
+                # Blocks in flight: enough to keep every worker busy, from the start while the
+                # ledger opens (on PostgreSQL, creating its tables takes a while); memory stays flat.
+                for first, block in itertools.islice(self.blocks, 4 * jobs):
                     self.pending.append((self.pool.submit(_prepare_in_worker, first, block, *self.settings), len(block)))
 
     def __enter__(self) -> Readers:

@@ -203,8 +203,10 @@ def import_(session: Session, file: Any, currency: str | None, jobs: int | None,
     # Before the ledger is opened: the workers are forked, and start reading while it opens.
     with Readers(file, jobs=jobs, now=now, currency=currency, recorded_by=recorder_name()) as readers:
         reader = session.reader  # caught up now: the import's transaction holds the write lock
+        # Which deal has each event id a line gives: none in an empty ledger, without asking.
+        owners_of = reader.deals_of_events if session.app.recorder.max_notification_id() else None
         with progress("importing reports", size) as advance:
-            outcome = session.app.import_stream(readers.lines(advance), owners_of=reader.deals_of_events, now=now)
+            outcome = session.app.import_stream(readers.lines(advance), owners_of=owners_of, now=now)
     for label, flag in outcome.flags[:SHOWN_FLAGS]:
         click.echo(f"warning: {label}: {flag}", err=True)
     if len(outcome.flags) > SHOWN_FLAGS:
