@@ -64,7 +64,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--code", metavar="REV", help="measure the ledger as committed at this git revision (e.g. HEAD), not the working tree")
     p.add_argument("--cache-dir", type=Path, default=None, help="where datasets and SQLite ledgers are cached")
     p.add_argument("--postgres-url", default=DEFAULT_PG, help="server (and a database to connect to first)")
-    p.add_argument("--chunk", type=int, help="lines per `ledger import` when building a cached ledger (default 250,000; 4,000 on PostgreSQL)")
+    p.add_argument("--chunk", type=int, help="lines per `ledger import` when building a cached ledger (default 250,000)")
     p.add_argument("--build-minutes", type=float, default=40.0, help="time budget of one ledger build (default 40)")
     p.add_argument("--memory-budget-gib", type=float, help="largest import to run, by predicted peak RSS (default: half the available memory)")  # fmt: skip
     return p
@@ -115,10 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         backend = postgres
     else:
         backend = SQLite(cache)
-    # On PostgreSQL one import of more than a few MB of events (about 5,000 reports) may hang
-    # for good: the library inserts them as one statement in psycopg's pipeline mode, which
-    # deadlocks now and then on multi-MB parameters (psycopg 3.3.9, C or Python).
-    chunk = args.chunk or (16 if settings.quick else 4_000 if backend is postgres else 250_000)
+    chunk = args.chunk or (16 if settings.quick else 250_000)
     ledgers = Ledgers(backend, cache, chunk, settings.build_minutes * 60)
     bench = Bench(settings, backend, ledgers, postgres, cache)
     backend.clean_scratch()
