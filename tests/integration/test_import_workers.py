@@ -150,7 +150,7 @@ def test_an_encrypted_ledger_imports_with_workers(sqlite_backend: Backend, tmp_p
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="finds the workers through /proc")
 def test_a_worker_killed_mid_import_stops_it_in_one_line_and_nothing_is_written(sqlite_backend: Backend, tmp_path: Path) -> None:
     file = tmp_path / "lines.jsonl"
-    synthetic(file)
+    file.write_bytes(b"".join(line.data for line in lines(Spec(events=8 * BLOCK_LINES, deals=50, seed=9))))  # a few seconds
     command = [sys.executable, "-m", "ledger", "--db", sqlite_backend.db, "import", "--jobs", "2", str(file)]
     importing = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     children = Path(f"/proc/{importing.pid}/task/{importing.pid}/children")
