@@ -130,10 +130,14 @@ class Commitment(Immutable):
             raise ValueError(f"a party is named twice in {'+'.join(ids)!r}")
         return parties
 
-    @cached_property
+    @property
     def key(self) -> str:
-        """The party, or the group of parties, as one stable key: 'amazon+microsoft'."""
-        return "+".join(sorted(p.id for p in self.parties))
+        """The party, or the group of parties, as one stable key: 'amazon+microsoft'.
+
+        Computed each time (one party: its id): Python 3.11's cached_property takes a lock,
+        which cost more than this, once for every commitment an import validates."""
+        parties = self.parties
+        return parties[0].id if len(parties) == 1 else "+".join(sorted(p.id for p in parties))
 
     @property
     def display(self) -> str:
