@@ -129,7 +129,8 @@ class PydanticMapper(Mapper):
 
 
 def plain_mapper() -> PydanticMapper:
-    """A mapper giving the plain stored JSON (no compression, no cipher), as an import's readers make it."""
+    """A mapper of plain stored JSON (no compression, no cipher): what an import's readers write, and
+    what reads an unencrypted event through pydantic."""
     return PydanticMapper(transcoder=OrjsonTranscoder())
 
 

@@ -76,9 +76,10 @@ class PreparedEvent:
     stored_json: bytes
 
 
-def default_jobs() -> int:
-    """Worker processes an import uses when not told: one per core, at most four."""
-    return min(os.cpu_count() or 1, 4)
+def default_jobs(size: int | None) -> int:
+    """Worker processes an import of `size` bytes (None: a pipe) uses when not told: one per core,
+    at most four, for a file of `PARALLEL_FROM_BYTES` or more; else none (1: read here)."""
+    return min(os.cpu_count() or 1, 4) if size is not None and size >= PARALLEL_FROM_BYTES else 1
 
 
 class Readers:

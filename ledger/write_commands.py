@@ -194,11 +194,11 @@ def import_(session: Session, file: Any, currency: str | None, jobs: int | None,
     from datetime import datetime, timezone
 
     from ledger.output import progress
-    from ledger.preparing import PARALLEL_FROM_BYTES, Readers, default_jobs
+    from ledger.preparing import Readers, default_jobs
 
     size = _size_of(file)
     if jobs is None:
-        jobs = default_jobs() if size is not None and size >= PARALLEL_FROM_BYTES else 1
+        jobs = default_jobs(size)
     now = datetime.now(timezone.utc)  # every report of the import is recorded at its start
     # Before the ledger is opened: the workers are forked, and start reading while it opens.
     with Readers(file, jobs=jobs, now=now, currency=currency, recorded_by=recorder_name()) as readers:

@@ -33,9 +33,9 @@ def plain_record(originator_id: Any, version: int, topic: str, state: bytes) -> 
         record = None
     if record is None:  # the mapper upcasts it, or says why it cannot be read
         if _validating is None:
-            from ledger.mapper import OrjsonTranscoder, PydanticMapper
+            from ledger.mapper import plain_mapper
 
-            _validating = PydanticMapper(transcoder=OrjsonTranscoder())
+            _validating = plain_mapper()
         record = _validating.record(originator_id, version, topic, state)
     return record
 
