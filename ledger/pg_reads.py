@@ -52,25 +52,43 @@ class PgQuickStore(QuickStore):
         self.events = f'{self.prefix}"{EVENTS}"'
         self.tables = {name: self.prefix + table for name, table in TABLES.items()}
 
+    @staticmethod
+    def start(settings: Mapping[str, Any]) -> Any | None:
+        """A connection to the ledger's server on its way (`ledger.libpq.start`), or None where
+        libpq cannot be loaded (or refuses the settings): `connect` then connects itself."""
+        from ledger import libpq
+
+        if libpq.library() is None:
+            return None
+        try:
+            return libpq.start(connect_settings(settings))
+        except libpq.LibpqError:
+            return None
+
     @classmethod
-    def connect(cls, settings: Mapping[str, Any], display: str) -> PgQuickStore | None:
-        """The store, or None when the schema has no ledger or read-model tables yet, or libpq cannot be loaded.
+    def connect(cls, settings: Mapping[str, Any], display: str, started: Any | None = None) -> PgQuickStore | None:
+        """The store, or None when the schema has no ledger or read-model tables yet, or libpq
+        cannot be loaded; `started` is its connection begun by `start`.
 
         A server it cannot connect to is a `StorageError` at once (naming the ledger as
         `display`, password masked): trying again through the library would wait as long again.
         """
         from ledger import libpq
 
-        if libpq.library() is None:
-            return None
+        if started is None:
+            started = cls.start(settings)
+            if started is None:
+                return None
         try:
-            connection = libpq.connect(connect_settings(settings))
+            connection = started.finish()
         except libpq.LibpqError as error:
             from ledger.errors import StorageError
 
             raise StorageError(f"cannot open the ledger at {display}: {error}") from None
         store = cls(connection, settings.get("POSTGRES_SCHEMA"))
-        # One round trip, and the fastest of the ways to ask (information_schema takes ~5x as long).
+        # One round trip, and the fastest of the ways to ask (information_schema takes ~5x as long;
+        # naming the tables in the first query took longer too: a new server backend then loads
+        # each one's catalog entries).
         found = " AND ".join(f"to_regclass(${n}) IS NOT NULL" for n in range(1, len(NEEDED) + 1))
         if not store.rows(f"SELECT {found}", [f'{store.prefix}"{table}"' for table in NEEDED])[0][0]:
             connection.close()

@@ -13,9 +13,13 @@ from decimal import Decimal
 import pytest
 
 from ledger import libpq
-from ledger.pg_reads import PgQuickStore, connect_settings, numbered
+from click.testing import CliRunner
+
+from ledger.cli import cli
+from ledger.pg_reads import NEEDED, PgQuickStore, connect_settings, numbered
 from ledger.storage import postgres_settings
-from tests.conftest import PG_URL, fresh_postgres_schema, postgres_available
+from projections.quick import QuickReader
+from tests.conftest import EXAMPLE, PG_URL, fresh_postgres_schema, postgres_available
 
 SETTINGS = postgres_settings(PG_URL)
 
@@ -143,4 +147,53 @@ def test_statements_get_numbered_marks() -> None:
 def test_a_schema_without_the_ledger_tables_is_not_read_quickly(connection: libpq.Connection) -> None:
     with fresh_postgres_schema() as empty:
         connection.execute(f'CREATE TABLE "{empty.schema}".deal_index (deal TEXT)')
-        assert PgQuickStore.connect({**SETTINGS, "POSTGRES_SCHEMA": empty.schema}, "here") is None
+        settings = {**SETTINGS, "POSTGRES_SCHEMA": empty.schema}
+        assert PgQuickStore.connect(settings, "here") is None
+        assert QuickReader.open_postgres(settings, "here") is None
+
+
+@pytest.mark.parametrize("missing", NEEDED)
+def test_a_ledger_missing_any_table_of_a_quick_read_is_read_through_the_library(
+    connection: libpq.Connection, missing: str
+) -> None:
+    with fresh_postgres_schema() as made:
+        assert CliRunner().invoke(cli, ["--db", made.db, "import", str(EXAMPLE)]).exit_code == 0
+        assert CliRunner().invoke(cli, ["--db", made.db, "deals"]).exit_code == 0  # read models made, caught up
+        settings = {**SETTINGS, "POSTGRES_SCHEMA": made.schema}
+        assert isinstance(QuickReader.open_postgres(settings, "here"), QuickReader)
+        connection.execute(f'DROP TABLE "{made.schema}"."{missing}" CASCADE')
+        assert QuickReader.open_postgres(settings, "here") is None
+
+
+def test_a_connection_started_early_is_the_same_connection_when_finished(connection: libpq.Connection) -> None:
+    started = libpq.start(connect_settings(SETTINGS))
+    with started.finish() as finished:
+        assert finished.execute("SELECT $1::int + 1", (1,))[1] == [(2,)]
+        with pytest.raises(libpq.LibpqError, match="closed"):
+            started.finish()  # handed over once
+
+
+def test_a_started_connection_that_is_refused_or_unanswered_is_one_line() -> None:
+    refused = libpq.start({"host": "127.0.0.1", "port": "1", "dbname": "test", "connect_timeout": "2"})
+    with pytest.raises(libpq.LibpqError) as failed:
+        refused.finish()
+    assert "port 1" in str(failed.value) and len(str(failed.value).splitlines()) == 1
+    # A listening socket that never answers: the wait ends at connect_timeout (libpq leaves it to us).
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        started = libpq.start({"host": "127.0.0.1", "port": str(port), "dbname": "test", "connect_timeout": "1"})
+        began = time.monotonic()
+        with pytest.raises(libpq.LibpqError, match="timeout expired"):
+            started.finish()
+        assert 0.9 < time.monotonic() - began < 10
+
+
+def test_bad_keywords_fail_when_finished_in_one_line() -> None:
+    started = libpq.start({"no_such_keyword": "x"})
+    with pytest.raises(libpq.LibpqError) as failed:
+        started.finish()
+    assert "no_such_keyword" in str(failed.value)
