@@ -31,7 +31,7 @@ from bench.report import print_table, write_json
 from bench.synth import GENERATOR_VERSION
 
 DEFAULT_PG = os.environ.get("LEDGER_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
-FULL_RUNS = {"cli": 7, "history": 7, "import": 3, "rebuild": 2}
+FULL_RUNS = {"cli": 41, "history": 41, "import": 3, "rebuild": 2}
 
 
 def default_cache() -> Path:

@@ -109,6 +109,8 @@ class Session:
 
     def __init__(self, db: str | None):
         self.db = db
+        #: A PostgreSQL connection begun for the quick reader (`read_soon`), until it takes it.
+        self._started: Any = None
 
     @cached_property
     def location(self) -> Any:
@@ -159,17 +161,24 @@ class Session:
         """Closes what the command opened (connections, a PostgreSQL pool), at the end of the command:
         in a process that goes on (a test's CliRunner, a script calling `cli`) nothing is left
         to the garbage collector, which may run on a pool's own thread and cannot join it."""
-        reader, store, app = (self.__dict__.pop(name, None) for name in ("reader", "store", "app"))
-        quick_store = getattr(reader, "store", None)  # a QuickReader's own connection
-        opened = {id(thing): thing for thing in (quick_store, store, app) if thing is not None}
+        quick, store, app = (self.__dict__.pop(name, None) for name in ("quick", "store", "app"))
+        self.__dict__.pop("reader", None)  # the quick reader, or a Reader over `store`
+        started, self._started = self._started, None  # begun, never read through
+        opened = {id(thing): thing for thing in (getattr(quick, "store", None), store, app, started) if thing is not None}
         for thing in opened.values():
             thing.close()
 
     @cached_property
+    def quick(self) -> Any:
+        """The quick reader (`projections.quick`) of a ledger without a key, or None; its read
+        models may be behind (`QuickReader.caught_up`)."""
+        return self._quick_reader()
+
+    @cached_property
     def reader(self) -> Any:
         """The read side, caught up with every event recorded so far."""
-        quick = self._quick_reader()
-        if quick is not None:
+        quick = self.quick
+        if quick is not None and quick.caught_up():
             return quick
         from ledger.output import progress
         from projections.catchup import Reader
@@ -183,19 +192,62 @@ class Session:
             reader.catch_up(advance)
         return reader
 
+    def deal_events(self, slug: str) -> list[Any]:
+        """Every event of the deal (`Reader.deal_events`). They are read from the events themselves,
+        so through the quick reader even when the read models are behind (no catching up first)."""
+        reader = self.__dict__.get("reader") or self.quick or self.reader
+        return reader.deal_events(slug)
 
-    def _quick_reader(self) -> Any:
-        """For a caught-up ledger without a key: reads through one plain connection (projections.quick)."""
+    def read_soon(self) -> None:
+        """Begins connecting to a PostgreSQL ledger the quick reader will read (`_quick_reader`):
+        the server makes the connection (3-10 ms, little of it this process's) while the
+        command loads its modules. Anything wrong with the ledger is said when it is read."""
+        if self._started is not None or "quick" in self.__dict__:
+            return
+        try:
+            settings = self._quick_settings()
+        except Exception:  # noqa: BLE001 - an unusable location is reported by the read itself
+            return
+        if settings is not None and self.location.is_postgres:
+            from ledger.pg_reads import PgQuickStore
+
+            self._started = PgQuickStore.start(settings)
+
+    def _quick_settings(self) -> dict[str, str] | None:
+        """The ledger's settings if the quick reader may read it (no key, nothing open), else None."""
         if "app" in self.__dict__ or "store" in self.__dict__ or not self.exists():
             return None
         settings = self.location.settings()
         if "CIPHER_TOPIC" in settings or any(key.endswith(LIBRARY_TOPICS) or key.startswith("DEALLEDGER_") for key in os.environ):
             return None
+        return settings
+
+    def _quick_reader(self) -> Any:
+        """For a ledger without a key: reads through one plain connection (projections.quick)."""
+        settings = self._quick_settings()
+        if settings is None:
+            return None
+        if self._started is not None:
+            self._started.advance(0)  # the server has answered by now: on with it while the reader loads
         from projections.quick import QuickReader
 
         if self.location.is_postgres:
-            return QuickReader.open_postgres(settings, self.location.display)
+            started, self._started = self._started, None
+            return QuickReader.open_postgres(settings, self.location.display, started)
         return QuickReader.open(settings["SQLITE_DBNAME"], float(settings["SQLITE_LOCK_TIMEOUT"]))
+
+
+def reads(function: Any) -> Any:
+    """Marks a command that reads through `Session.reader`: on PostgreSQL, its connection is
+    begun before the command loads its modules (`Session.read_soon`)."""
+    import functools
+
+    @functools.wraps(function)
+    def wrapper(session: Session, *args: Any, **kwargs: Any) -> Any:
+        session.read_soon()
+        return function(session, *args, **kwargs)
+
+    return wrapper
 
 
 def wrap_errors(function: Any) -> Any:

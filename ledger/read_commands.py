@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from ledger.cli import InputError, Session, check_slug_argument, cli, wrap_errors
+from ledger.cli import InputError, Session, check_slug_argument, cli, reads, wrap_errors
 
 def clock_options(function: Any) -> Any:
     """--as-of and --known-at, the two clocks every read command understands."""
@@ -36,7 +36,7 @@ def events_on_clocks(session: Session, deal: str, as_of: str | None, known_at: s
         day = parse_day(as_of, "--as-of") if as_of else None
         moment = parse_moment(known_at, "--known-at") if known_at else None
     check_slug_argument(deal)
-    events = session.reader.deal_events(deal)
+    events = session.deal_events(deal)
     if day is None and moment is None:
         return events
     from projections.clocks import visible
@@ -75,6 +75,7 @@ def _require_ledger(session: Session) -> None:
 @json_option
 @click.pass_obj
 @wrap_errors
+@reads
 def history(session: Session, deal: str, figure: str | None, party: str | None, as_of: str | None,
             known_at: str | None, as_json: bool) -> None:  # fmt: skip
     """Every report of DEAL, oldest reported first, and how each figure moved.
@@ -99,7 +100,7 @@ def history(session: Session, deal: str, figure: str | None, party: str | None, 
         and (party is None or (line.party is not None and party in line.party.split("+")))
     ]
     if (figure or party) and not lines:
-        _check_named(session.reader.deal_events(deal), deal, figure, party)
+        _check_named(session.deal_events(deal), deal, figure, party)
     if figure or party:
         shown = {point.event_id for line in lines for point in line.points}
         events = [e for e in events if e.event_id in shown]
@@ -122,6 +123,7 @@ def history(session: Session, deal: str, figure: str | None, party: str | None, 
 @json_option
 @click.pass_obj
 @wrap_errors
+@reads
 def show(session: Session, deal: str, as_of: str | None, known_at: str | None, as_json: bool) -> None:
     """The current state of DEAL: status, every figure and who set it, warnings.
 
@@ -155,6 +157,7 @@ def show(session: Session, deal: str, as_of: str | None, known_at: str | None, a
 @json_option
 @click.pass_obj
 @wrap_errors
+@reads
 def diff(session: Session, deal: str, from_day: str, to_day: str, as_json: bool) -> None:
     """What changed in DEAL's current values between two days.
 
@@ -171,7 +174,7 @@ def diff(session: Session, deal: str, from_day: str, to_day: str, as_json: bool)
     start, end = parse_day(from_day, "--from"), parse_day(to_day, "--to")
     if start > end:
         raise InputError(f"--from {start} is after --to {end}; give the earlier day first")
-    result = compare_days(session.reader.deal_events(deal), start, end)
+    result = compare_days(session.deal_events(deal), start, end)
     if as_json:
         from ledger.output import emit_json
 
@@ -197,6 +200,7 @@ def diff(session: Session, deal: str, from_day: str, to_day: str, as_json: bool)
 @json_option
 @click.pass_obj
 @wrap_errors
+@reads
 def blame(session: Session, deal: str, as_json: bool) -> None:
     """Each current figure of DEAL, the report that set it, and the ones it superseded.
 
@@ -212,7 +216,7 @@ def blame(session: Session, deal: str, as_json: bool) -> None:
 
     _require_ledger(session)
     check_slug_argument(deal)
-    result = blame_deal(session.reader.deal_events(deal))
+    result = blame_deal(session.deal_events(deal))
     if as_json:
         from ledger.output import emit_json
 
@@ -235,6 +239,7 @@ def blame(session: Session, deal: str, as_json: bool) -> None:
 @json_option
 @click.pass_obj
 @wrap_errors
+@reads
 def party(session: Session, party: str, as_json: bool) -> None:
     """PARTY's commitments across deals, with their history.
 
@@ -286,6 +291,7 @@ def party(session: Session, party: str, as_json: bool) -> None:
 @json_option
 @click.pass_obj
 @wrap_errors
+@reads
 def deals(session: Session, status: str | None, as_json: bool) -> None:
     """Every deal with its status, last report and headline figures.
 

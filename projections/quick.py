@@ -1,13 +1,15 @@
-"""The read side of a caught-up ledger through one plain connection: no library, no pydantic.
+"""The read side of a ledger through one plain connection: no library, no pydantic.
 
-A read command on a ledger without a key, whose read models are caught up,
-needs neither to write nor to decrypt, so `QuickReader.open` reads a SQLite
-file with `sqlite3` alone (`ledger.sqlite_reads.QuickStore`) and
+A read command on a ledger without a key needs neither to write nor to
+decrypt, so `QuickReader.open` reads a SQLite file with `sqlite3` alone
+(`ledger.sqlite_reads.QuickStore`) and
 `QuickReader.open_postgres` a PostgreSQL ledger with one libpq connection
 (`ledger.pg_reads.PgQuickStore`, without psycopg): a `ledger history` then
-imports little more than `ledger --version` does. Otherwise (read models
-behind, no ledger tables, a database it cannot read) it gives None, and the
-caller takes a `Reader`, which catches up first and says what is wrong.
+imports little more than `ledger --version` does. A deal's events are read
+from the events themselves; what reads the read models (`deals`, `party`,
+finding an event) needs them caught up (`caught_up`). Otherwise (read models
+behind, no ledger tables, a database it cannot read) the caller takes a
+`Reader`, which catches up first and says what is wrong.
 """
 
 from __future__ import annotations
@@ -41,31 +43,42 @@ class QuickReader(Reader):
         return cls._over(lambda: QuickStore.open(path, timeout), sqlite3.Error)
 
     @classmethod
-    def open_postgres(cls, settings: dict[str, str], display: str) -> QuickReader | None:
+    def open_postgres(cls, settings: dict[str, str], display: str, started: Any | None = None) -> QuickReader | None:
         """The quick reader of a caught-up PostgreSQL ledger (`ledger.pg_reads`), or None
-        (also where libpq cannot be loaded: the library's way then uses psycopg's)."""
+        (also where libpq cannot be loaded: the library's way then uses psycopg's);
+        `started` is its connection begun by `PgQuickStore.start`."""
         from ledger.libpq import LibpqError
         from ledger.pg_reads import PgQuickStore
 
-        return cls._over(lambda: PgQuickStore.connect(settings, display), LibpqError)
+        return cls._over(lambda: PgQuickStore.connect(settings, display, started), LibpqError)
 
     @classmethod
     def _over(cls, opener: Callable[[], Any], errors: type[Exception]) -> QuickReader | None:
-        """A quick reader over the store `opener` opens, if its read models are caught up; else None
-        (the caller then takes a `Reader`, which catches up or says what is wrong)."""
-        store = None
+        """A quick reader over the store `opener` opens, or None when it cannot (the caller then
+        takes a `Reader`, which says what is wrong)."""
         try:
             store = opener()
-            if store is None:
-                return None
-            reader = cls(store)
-            if reader.behind() == 0:
-                return reader
         except errors:
-            pass
-        if store is not None:
-            store.close()
-        return None
+            return None
+        if store is None:
+            return None
+        reader = cls(store)
+        reader._errors = errors
+        return reader
+
+    _errors: type[Exception] = Exception
+    _caught_up: bool | None = None
+
+    def caught_up(self) -> bool:
+        """Whether the read models hold every event recorded (asked once); one the store cannot
+        answer is not. Only what reads the read models needs it: a deal's events are read
+        from the events themselves (`deal_events`)."""
+        if self._caught_up is None:
+            try:
+                self._caught_up = self.behind() == 0
+            except self._errors:
+                self._caught_up = False
+        return self._caught_up
 
     def position(self) -> int:
         return self.store.position(NAME)

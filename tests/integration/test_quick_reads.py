@@ -66,6 +66,30 @@ def test_a_caught_up_ledger_is_read_quickly_and_one_behind_through_the_library(l
     assert isinstance(Session(ledger_db).reader, QuickReader)
 
 
+def test_a_deals_events_are_read_quickly_without_catching_up_the_read_models(ledger_db: str) -> None:
+    result = CliRunner().invoke(cli, ["--db", ledger_db, "append", "openai-2026", "amount-revised", "--source", "Reuters",
+                                      "--reported", "2026-02-01", "--figure", "size=$101B"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    session = Session(ledger_db)
+    try:
+        events = session.deal_events("openai-2026")
+        assert "reader" not in session.__dict__ and isinstance(session.quick, QuickReader)
+        assert session.quick.behind() == 1  # still behind: nothing caught up
+        assert events[-1].event_id == result.stdout.strip()  # the report just appended
+        through_library = Session(ledger_db)
+        try:
+            library = Reader(through_library.store)
+            assert [e.state for e in events] == [e.state for e in library.deal_events("openai-2026")]
+        finally:
+            through_library.close()
+    finally:
+        session.close()
+    assert Session(ledger_db).quick.behind() == 1
+    # What reads the read models catches them up first, through the library.
+    reader = Session(ledger_db).reader
+    assert type(reader) is Reader and reader.behind() == 0
+
+
 def test_an_encrypted_ledger_is_read_through_the_library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     key = CliRunner().invoke(cli, ["keygen"]).stdout.strip()
     monkeypatch.setenv("LEDGER_CIPHER_KEY", key)
