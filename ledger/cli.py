@@ -238,8 +238,8 @@ class Session:
 
 
 def reads(function: Any) -> Any:
-    """Marks a command that reads through `Session.reader`: on PostgreSQL, its connection is
-    begun before the command loads its modules (`Session.read_soon`)."""
+    """Marks a command that reads (`Session.reader`, `Session.deal_events`): on PostgreSQL, its
+    connection is begun before the command loads its modules (`Session.read_soon`)."""
     import functools
 
     @functools.wraps(function)

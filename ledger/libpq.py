@@ -133,11 +133,9 @@ def start(keywords: Mapping[str, str | None]) -> Connecting:
     """Starts connecting (as `connect`) without waiting for the server: `Connecting.finish` does.
 
     Connecting is mostly the server's work (a new backend, authentication):
-    ~0.4 ms of this process's time in 3-10 ms. A read command starts it before
-    it loads its own modules, and finishes it when it first reads. This goes
-    as far as sending the startup message (after the SSL and GSS negotiation,
-    if the server answers it within `NEGOTIATION_WAIT`): from there on the
-    server works alone.
+    ~0.4 ms of this process's time in 3-10 ms here. A read command starts it
+    before it loads its own modules, moves it on when it can (`advance`), and
+    finishes it when it first reads.
     """
     lib = library()
     if lib is None:
@@ -153,13 +151,6 @@ def start(keywords: Mapping[str, str | None]) -> Connecting:
     return connecting
 
 
-#: How long `start` waits for the server's answers before the startup message (a loopback
-#: server answers the SSL and GSS requests in well under a millisecond).
-NEGOTIATION_WAIT = 0.003
-#: Connection states before the startup message is sent: started, made, SSL or GSS negotiation, needed.
-BEFORE_STARTUP = frozenset({2, 3, 7, 8, 11})
-
-
 class Connecting:
     """A connection on its way (see `start`); `finish` gives it, `close` abandons it."""
 
@@ -170,17 +161,19 @@ class Connecting:
         # As libpq says to begin, unless it failed at once (bad keywords, say).
         self.polled = POLLING_FAILED if lib.PQstatus(handle) == CONNECTION_BAD else POLLING_WRITING
 
-    def advance(self, wait: float | None, until_sent: bool = False) -> bool:
-        """Polls libpq while its socket is ready within `wait` seconds (None: for ever); with `until_sent`,
-        only until the startup message is sent. True when libpq has nothing more to wait for."""
+    def advance(self, wait: float | None) -> bool:
+        """Polls libpq as long as its socket gets ready within `wait` seconds (0: only while it is
+        ready now; None: for ever). True when libpq has nothing more to wait for.
+
+        Each answer of the server needs a poll before the next step: the SSL and GSS
+        negotiation, then the startup message, after which the server works alone.
+        """
         import select
         import time
 
         lib, handle = self.lib, self.handle
         deadline = None if wait is None else time.monotonic() + wait
         while self.polled in (POLLING_READING, POLLING_WRITING):
-            if until_sent and lib.PQstatus(handle) not in BEFORE_STARTUP:
-                return False
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             socket = [lib.PQsocket(handle)]
             reading = self.polled == POLLING_READING

@@ -55,7 +55,7 @@ class PgQuickStore(QuickStore):
     @staticmethod
     def start(settings: Mapping[str, Any]) -> Any | None:
         """A connection to the ledger's server on its way (`ledger.libpq.start`), or None where
-        libpq cannot be loaded (or refuses the settings): `connect` then connects itself."""
+        libpq cannot be loaded."""
         from ledger import libpq
 
         if libpq.library() is None:

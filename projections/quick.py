@@ -29,22 +29,25 @@ from projections.sources import plain_record
 class QuickReader(Reader):
     """A `Reader` that only reads, through a `QuickStore`; it cannot catch up or rebuild."""
 
-    def __init__(self, store: QuickStore):
+    def __init__(self, store: QuickStore, errors: type[Exception] = Exception):
         self.store = store
+        #: What the store raises when it cannot answer.
+        self.errors = errors
+        self._caught_up: bool | None = None
         self.index = store
         self.sealer = Sealer(None, None)
         self._mapper: Any = None
 
     @classmethod
     def open(cls, path: str, timeout: float) -> QuickReader | None:
-        """The quick reader of a caught-up ledger file, or None."""
+        """The quick reader of a ledger file, or None."""
         import sqlite3
 
         return cls._over(lambda: QuickStore.open(path, timeout), sqlite3.Error)
 
     @classmethod
     def open_postgres(cls, settings: dict[str, str], display: str, started: Any | None = None) -> QuickReader | None:
-        """The quick reader of a caught-up PostgreSQL ledger (`ledger.pg_reads`), or None
+        """The quick reader of a PostgreSQL ledger (`ledger.pg_reads`), or None
         (also where libpq cannot be loaded: the library's way then uses psycopg's);
         `started` is its connection begun by `PgQuickStore.start`."""
         from ledger.libpq import LibpqError
@@ -62,12 +65,7 @@ class QuickReader(Reader):
             return None
         if store is None:
             return None
-        reader = cls(store)
-        reader._errors = errors
-        return reader
-
-    _errors: type[Exception] = Exception
-    _caught_up: bool | None = None
+        return cls(store, errors)
 
     def caught_up(self) -> bool:
         """Whether the read models hold every event recorded (asked once); one the store cannot
@@ -76,7 +74,7 @@ class QuickReader(Reader):
         if self._caught_up is None:
             try:
                 self._caught_up = self.behind() == 0
-            except self._errors:
+            except self.errors:
                 self._caught_up = False
         return self._caught_up
 
