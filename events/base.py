@@ -6,7 +6,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
-from events.text import CONTROL, SLUG, check_line, check_plain_text, check_slug  # noqa: F401 - re-exported
+from events.text import SLUG, check_line, check_plain_text, check_slug  # noqa: F401 - re-exported
 
 
 class Immutable(BaseModel):

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
+
+
+@cache
+def control() -> re.Pattern[str]:
+    """Control characters but newline and tab. Compiled when first asked for: a read
+    command checks its DEAL argument here and never needs it (~0.4 ms to compile)."""
+    return re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
 
 
 def check_slug(value: str) -> str:
@@ -21,7 +28,7 @@ def check_plain_text(value: str) -> str:
     """Text a person typed: not blank, no control characters but newline and tab."""
     if not value.strip():
         raise ValueError("must not be blank")
-    match = CONTROL.search(value)
+    match = control().search(value)
     if match:
         raise ValueError(f"contains the control character U+{ord(match.group()):04X}")
     return value
