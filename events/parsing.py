@@ -200,6 +200,9 @@ AMOUNT = re.compile(
 )
 ISO = re.compile(r"[A-Z]{3}(?![A-Za-z])")
 OTHER = re.compile(r"[A-Za-z]+|\S")
+#: What may not follow an Arabic amount: a separator and more digits ("1,2345", "3.4.5").
+MALFORMED_AFTER = re.compile(r"[.,][0-9]")
+NUMBER_RUN = re.compile(r"[0-9.,]+")
 
 
 def parse_figure(text: str, default_currency: str | None = None) -> Figure:
@@ -304,8 +307,8 @@ def _tokens(text: str) -> list[Token]:
 
 def _amount(match: re.Match[str], text: str) -> Amount:
     arabic, chinese, more, scale_word = match.group("arabic", "chinese", "more", "scale")
-    if arabic and re.match(r"[.,][0-9]", text[match.end("arabic") :]):
-        raise NumeralError(f"malformed number {re.match(r'[0-9.,]+', text[match.start():]).group()!r}")  # type: ignore[union-attr]
+    if arabic and MALFORMED_AFTER.match(text, match.end("arabic")):
+        raise NumeralError(f"malformed number {NUMBER_RUN.match(text, match.start()).group()!r}")  # type: ignore[union-attr]
     power = None
     if scale_word:
         power = SCALE_WORDS.get(scale_word) or ENGLISH_SCALES.get(scale_word.lower())
@@ -446,7 +449,9 @@ def _figure(phrase: str, currency: str, qualifier: Qualifier, low: Decimal | Non
         check_plain_text(phrase)
     except ValueError as error:
         raise _refused(phrase, str(error)) from None
-    problem = next(filter(None, (storage_problem(v) for v in (low, high) if v is not None)), None)
+    problem = (low is not None and storage_problem(low)) or (
+        high is not None and high is not low and storage_problem(high)
+    )
     if problem:
         raise _refused(phrase, problem)
     return Figure.trusted(currency=currency, qualifier=qualifier, low=low, high=high, text=phrase)
