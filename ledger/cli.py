@@ -228,7 +228,7 @@ class Session:
         if settings is None:
             return None
         if self._started is not None:
-            self._started.advance(0)  # the server has answered by now: on with it while the reader loads
+            self._started.advance(0)  # take what the server has answered so far: it goes on while the reader loads
         from projections.quick import QuickReader
 
         if self.location.is_postgres:

@@ -58,11 +58,9 @@ class PgQuickStore(QuickStore):
         libpq cannot be loaded."""
         from ledger import libpq
 
-        if libpq.library() is None:
-            return None
         try:
             return libpq.start(connect_settings(settings))
-        except libpq.LibpqError:
+        except libpq.LibpqError:  # libpq cannot be loaded (or is out of memory)
             return None
 
     @classmethod
