@@ -154,6 +154,7 @@ class DealLedger(Application[UUID]):
         batch: int = IMPORT_BATCH,
         owners_of: Callable[[list[UUID]], dict[UUID, str]] | None = None,
         now: datetime | None = None,
+        known_to: int = 0,
     ) -> Imported:
         """Records an import of any size in one transaction: all of it or none.
 
@@ -161,9 +162,17 @@ class DealLedger(Application[UUID]):
         remember per event is kept in memory, and past `import_keys.IN_MEMORY`
         events in a scratch file (`ImportKeys`), so memory stays flat however long the file.
         Reports already in the ledger are skipped and counted. Other writers
-        wait while an import runs. `owners_of` tells which deal already uses
-        each of a batch's event ids (lines moved from another ledger keep them).
-        Lines are drafts, or reports prepared by `ledger.preparing` at `now`.
+        wait while an import runs. Lines are drafts, or reports prepared by
+        `ledger.preparing` at `now`.
+
+        An event id a line gives (lines moved from another ledger keep theirs)
+        must not be used by another deal: `owners_of` tells which deal uses each
+        of a batch's ids among the events up to notification `known_to` (the
+        read models, as far as they have got); the ids of events recorded after
+        it are read from the events themselves, once, when a line first gives
+        an id, inside the import's transaction (`IdClaims`). So an import does
+        not wait for the read models to catch up with earlier imports (a bulk
+        load in chunks refolded the whole ledger before each chunk).
         """
         from ledger.collector import collector_paused
         from ledger.import_keys import ImportKeys
@@ -171,7 +180,7 @@ class DealLedger(Application[UUID]):
         result = Imported()
         deals: dict[str, domain.Deal | None] = {}
         keys = ImportKeys()
-        claims = IdClaims(keys, owners_of)
+        claims = IdClaims(keys, owners_of, lambda: self._event_ids_after(known_to))
         try:
             with self.recorder.bulk() as store, collector_paused() as batch_done:
                 for chunk in _batched(lines, batch):
@@ -235,6 +244,18 @@ class DealLedger(Application[UUID]):
             raise DealNotFoundError(f"unknown deal {slug!r}")
         return events  # type: ignore[return-value]
 
+    def _event_ids_after(self, position: int, batch: int = 5000) -> Iterator[tuple[UUID, str, str]]:
+        """(event id, deal, kind) of every event recorded after notification `position`."""
+        start = position + 1
+        while True:
+            notifications = self.recorder.select_notifications(start=start, limit=batch)
+            for notification in notifications:
+                record = self.mapper.to_record(notification)
+                yield UUID(record.event_id), record.deal, record.kind
+            if len(notifications) < batch:
+                return
+            start = notifications[-1].id + 1
+
     def all_events(self, batch: int = 1000) -> Iterator[DomainEvent]:
         """Every event of the ledger, in the order they were recorded."""
         start = 1
@@ -252,11 +273,19 @@ class IdClaims:
 
     An import asks the read models about a batch's ids at once (`prefetch`);
     ids of earlier batches are in its `ImportKeys`, those of this batch here.
+    The ids of the events the read models have not folded yet (`unfolded`)
+    join the import's keys before the first batch that gives an id.
     """
 
-    def __init__(self, keys: Any, owners_of: Callable[[list[UUID]], dict[UUID, str]] | None):
+    def __init__(
+        self,
+        keys: Any,
+        owners_of: Callable[[list[UUID]], dict[UUID, str]] | None,
+        unfolded: Callable[[], Iterable[tuple[UUID, str, str]]] | None = None,
+    ):
         self.keys = keys
         self.owners_of = owners_of
+        self.unfolded = unfolded
         self.known: dict[UUID, str] = {}
         self.claimed: dict[UUID, str] = {}
 
@@ -264,6 +293,9 @@ class IdClaims:
         """Starts a batch: asks the import's keys and the read models about its ids at once."""
         ids = [draft.event_id for draft in drafts if draft.event_id is not None]
         targets = [draft.retracted for draft in drafts if isinstance(draft, RetractionDraft)]
+        if ids and self.unfolded:
+            self.keys.note_recorded(self.unfolded())
+            self.unfolded = None
         self.keys.prefetch(ids + targets)
         self.known = self.owners_of(ids) if self.owners_of and ids else {}
         self.claimed = {}

@@ -28,6 +28,7 @@ import hashlib
 import os
 import sqlite3
 import tempfile
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,8 @@ SCHEMA = (
 #: Events whose keys an import holds in memory before writing them to its scratch file: writing
 #: and asking the file was a fifth of the importing process's work.
 IN_MEMORY = 50_000
+#: Events `note_recorded` takes before writing, when every batch's keys are written (`in_memory` 0).
+NOTED_AT_A_TIME = 10_000
 
 
 class ImportKeys:
@@ -90,6 +93,15 @@ class ImportKeys:
             rows = self.db.execute(f"SELECT event_id, deal, kind FROM ids WHERE event_id IN ({marks})", part)
             for raw, deal, kind in rows:
                 self.known[UUID(bytes=raw)] = (self.slugs[deal], kind)
+
+    def note_recorded(self, events: Iterable[tuple[UUID, str, str]]) -> None:
+        """Takes (event id, deal, kind) of events already in the ledger, as `adopt` takes a deal's,
+        writing them to the file as they pass `in_memory`: a long list keeps memory flat."""
+        for event_id, deal, kind in events:
+            self.ids[event_id] = (deal, kind)
+            if len(self.ids) >= max(self.in_memory, NOTED_AT_A_TIME):
+                self.flush()
+        self.flush()
 
     def owner(self, event_id: UUID) -> tuple[str, str] | None:
         """(deal, kind) of an event the import knows of."""

@@ -202,11 +202,17 @@ def import_(session: Session, file: Any, currency: str | None, jobs: int | None,
     now = datetime.now(timezone.utc)  # every report of the import is recorded at its start
     # Before the ledger is opened: the workers are forked, and start reading while it opens.
     with Readers(file, jobs=jobs, now=now, currency=currency, recorded_by=recorder_name()) as readers:
-        reader = session.reader  # caught up now: the import's transaction holds the write lock
-        # Which deal has each event id a line gives: none in an empty ledger, without asking.
-        owners_of = reader.deals_of_events if session.app.recorder.max_notification_id() else None
+        app = session.app
+        # Which deal has each event id a line gives: none in an empty ledger, without asking; else the
+        # read models as far as they have got (not caught up first), the import reading the rest.
+        owners_of, known_to = None, 0
+        if app.recorder.max_notification_id():
+            from projections.catchup import Reader
+
+            read_models = Reader(app)
+            owners_of, known_to = read_models.deals_of_events, read_models.position()
         with progress("importing reports", size) as advance:
-            outcome = session.app.import_stream(readers.lines(advance), owners_of=owners_of, now=now)
+            outcome = app.import_stream(readers.lines(advance), owners_of=owners_of, known_to=known_to, now=now)
     for label, flag in outcome.flags[:SHOWN_FLAGS]:
         click.echo(f"warning: {label}: {flag}", err=True)
     if len(outcome.flags) > SHOWN_FLAGS:

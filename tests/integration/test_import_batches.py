@@ -10,6 +10,7 @@ scratch file after every batch (as a large one does once it holds
 
 from __future__ import annotations
 
+import json
 from uuid import uuid4
 
 import pytest
@@ -186,3 +187,54 @@ def test_an_import_into_deals_old_and_new_continues_the_old_ones(backend):
     assert (done.recorded, done.skipped) == (3, 1)
     assert [e.originator_version for e in app.deal_events("old")] == [1, 2, 3]
     assert [e.originator_version for e in app.deal_events("new")] == [1, 2]
+
+
+def test_an_event_id_of_an_earlier_import_is_refused_to_another_deal(backend):
+    """Without read models to ask, the import reads the ledger's own events for the ids lines give."""
+    app = open_ledger(backend)
+    shared = str(uuid4())
+    run_import(app, [report("a", "$1B", event_id=shared), report("a", "$2B")])
+
+    with pytest.raises(DomainError, match=rf"line 2: event id {shared} is already used by deal 'a'"):
+        run_import(open_ledger(backend), [report("b", "$2B"), report("b", "$5B", event_id=shared)])
+    assert backend.count_events() == 2
+
+
+def read_model_position(backend) -> int:
+    from projections.catchup import Reader
+
+    return Reader(open_ledger(backend)).position()
+
+
+def test_a_chunked_import_does_not_wait_for_the_read_models_and_still_checks_ids(backend, tmp_path):
+    """Each chunk of a bulk load used to catch the read models up with the chunks before it (a
+    refold of every deal they touched); now it reads the ids of the events they have not folded."""
+    from click.testing import CliRunner
+
+    from ledger.cli import cli
+
+    def chunk(name, lines):
+        path = tmp_path / name
+        path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+        return CliRunner().invoke(cli, ["--db", backend.db, "import", str(path)])
+
+    shared, other = str(uuid4()), str(uuid4())
+    first = chunk("1.jsonl", [report("a", "$1B", event_id=shared), report("b", "$2B", event_id=other)])
+    assert first.exit_code == 0, first.output
+    assert read_model_position(backend) == 0
+    assert backend.count_events() == 2
+
+    second = chunk("2.jsonl", [report("a", "$1B", event_id=shared), report("c", "$3B", event_id=str(uuid4()))])
+    assert second.exit_code == 0, second.output
+    assert "imported 1 event; 1 already recorded and skipped" in second.output
+    assert read_model_position(backend) == 0  # still not caught up: no refold before the chunk
+
+    third = chunk("3.jsonl", [report("d", "$4B"), report("e", "$5B", event_id=other)])
+    assert third.exit_code == 1
+    assert f"line 2: event id {other} is already used by deal 'b'" in third.output
+    assert backend.count_events() == 3
+
+    shown = CliRunner().invoke(cli, ["--db", backend.db, "deals", "--json"])  # a read catches up
+    assert shown.exit_code == 0, shown.output
+    assert sorted(deal["deal"] for deal in json.loads(shown.output)) == ["a", "b", "c"]
+    assert read_model_position(backend) == 3
