@@ -245,13 +245,19 @@ class DealLedger(Application[UUID]):
         return events  # type: ignore[return-value]
 
     def _event_ids_after(self, position: int, batch: int = 5000) -> Iterator[tuple[UUID, str, str]]:
-        """(event id, deal, kind) of every event recorded after notification `position`."""
+        """(event id, deal, kind) of every event recorded after notification `position`: read from
+        each one's stored JSON (a light record was ~4x slower), or its record if not in today's shape."""
+        from events.stored import KINDS
+
         start = position + 1
         while True:
             notifications = self.recorder.select_notifications(start=start, limit=batch)
-            for notification in notifications:
-                record = self.mapper.to_record(notification)
-                yield UUID(record.event_id), record.deal, record.kind
+            for n in notifications:
+                state = self.mapper.decode_state(n.state, f"notification {n.id}")
+                if not (n.topic in KINDS and isinstance(state.get("event_id"), str) and "deal" in state):
+                    record = self.mapper.to_record(n)
+                    state = {"event_id": record.event_id, "deal": record.deal}
+                yield UUID(state["event_id"]), state["deal"], KINDS.get(n.topic, n.topic)
             if len(notifications) < batch:
                 return
             start = notifications[-1].id + 1

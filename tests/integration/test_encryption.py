@@ -102,3 +102,22 @@ def test_a_key_that_is_not_one_is_an_input_error_and_nothing_is_written(tmp_path
             assert result.exit_code == 2, (bad, result.output)
             assert result.stderr == "Error: LEDGER_CIPHER_KEY does not hold a key: give the base64 text `ledger keygen` prints\n"
     assert invoke(db, "export", key=key).stdout == before
+
+
+def test_an_import_reads_the_ids_of_encrypted_events_the_read_models_have_not_folded(tmp_path: Path) -> None:
+    db, key = tmp_path / "l.db", new_key()
+    record_secrets(db, key)  # folded by the read models
+    line = {"kind": "talks-opened", "reported": "2026-01-29", "source": "S", "figures": {"size": "$1B"}}
+    given = "0b5a4c1e-2d7f-4c55-9a51-3f1d2e6a7b80"
+    first = tmp_path / "1.jsonl"
+    first.write_text(json.dumps({**line, "deal": "a", "event_id": given}) + "\n")
+    assert invoke(db, "import", str(first), key=key).exit_code == 0  # not folded: no read since
+    again = tmp_path / "2.jsonl"
+    again.write_text(json.dumps({**line, "deal": "b", "event_id": given}) + "\n")
+
+    refused = invoke(db, "import", str(again), key=key)
+
+    assert refused.exit_code == 1
+    assert f"event id {given} is already used by deal 'a'" in refused.output
+    counted = invoke(db, "deals", "--json", key=key)
+    assert sorted(row["deal"] for row in json.loads(counted.output)) == ["a", "secret-deal"]
