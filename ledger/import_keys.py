@@ -149,7 +149,7 @@ class ImportKeys:
         # One transaction: in autocommit each row would be its own (~10x slower).
         self.db.execute("BEGIN")
         with self.db:
-            # In key order: each page of the file's b-tree is then written once per batch, not per row.
+            # In key order: each page of the file's b-trees is then written once per batch, not per row.
             self.db.executemany(
                 "INSERT OR REPLACE INTO ids VALUES (?, ?, ?)",
                 sorted((event_id.bytes, self.number(deal), kind) for event_id, (deal, kind) in self.ids.items()),
@@ -157,7 +157,7 @@ class ImportKeys:
             self.db.executemany("INSERT OR IGNORE INTO retracted VALUES (?)", [(i.bytes,) for i in self.retracted])
             self.db.executemany(
                 "INSERT OR IGNORE INTO contents VALUES (?, ?, ?)",
-                [(self.number(deal), self.sealed(digest), event_id.bytes) for (deal, digest), event_id in self.contents.items()],
+                sorted((self.number(deal), self.sealed(digest), event_id.bytes) for (deal, digest), event_id in self.contents.items()),
             )
         self.seen.update(self.contents)
         self.ids.clear()
