@@ -155,9 +155,10 @@ class ImportKeys:
                 sorted((event_id.bytes, self.number(deal), kind) for event_id, (deal, kind) in self.ids.items()),
             )
             self.db.executemany("INSERT OR IGNORE INTO retracted VALUES (?)", [(i.bytes,) for i in self.retracted])
+            contents = self.contents.items()
             self.db.executemany(
                 "INSERT OR IGNORE INTO contents VALUES (?, ?, ?)",
-                sorted((self.number(deal), self.sealed(digest), event_id.bytes) for (deal, digest), event_id in self.contents.items()),
+                sorted((self.number(deal), self.sealed(digest), event_id.bytes) for (deal, digest), event_id in contents),
             )
         self.seen.update(self.contents)
         self.ids.clear()
