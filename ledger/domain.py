@@ -114,11 +114,16 @@ def is_duplicate(deal: Deal | None, event: Report | Prepared) -> UUID | None:
     return deal.content.get(event.content_hash) if deal else None
 
 
-def record_report(deal: Deal | None, draft: Draft, now: datetime) -> Report:
-    """Decides the event for a new report of the deal."""
+def check_report(draft: Draft, now: datetime) -> None:
+    """The rules a new report meets whatever its deal holds."""
     check_not_in_future(draft.reported, now)
     check_record_time(draft.recorded, now)
     check_has_figure(draft)
+
+
+def record_report(deal: Deal | None, draft: Draft, now: datetime) -> Report:
+    """Decides the event for a new report of the deal."""
+    check_report(draft, now)
     # Every field was validated in the draft; the rest is ours: no second validation.
     originator_id, version = next_place(deal, draft.deal)
     return REPORT_KINDS[draft.kind].trusted(

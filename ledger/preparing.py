@@ -225,13 +225,17 @@ def prepare_block(
     An error comes back as a value: a `DomainError` (it pickles), or an
     `IntakeError`'s (field, message).
     """
+    from uuid import uuid4
+
+    import orjson
+    from eventsourcing.utils import get_topic
+
     from events.intake import Draft, IntakeError
+    from events.reports import REPORT_KINDS, content_hash, report_state
     from ledger import domain
     from ledger.errors import DomainError
     from ledger.importer import iter_lines
-    from ledger.mapper import plain_mapper
 
-    mapper = plain_mapper()
     items: list[tuple[Any, ...]] = []
     try:
         for label, draft in iter_lines(io.BytesIO(block), currency=currency, recorded_by=recorded_by, start=first):
@@ -239,12 +243,16 @@ def prepare_block(
                 items.append((label, draft))
                 continue
             try:
-                event = domain.record_report(None, draft, now)
+                domain.check_report(draft, now)
             except DomainError as error:
                 return items, type(error)(f"{label}: {error}")
+            # The event `domain.record_report` would decide, as it is stored, without building it.
+            event_id = draft.event_id or uuid4()
+            state = report_state(draft, event_id, draft.recorded or now)
             given = None if draft.event_id is None else draft.event_id.int
-            items.append((label, draft.deal, draft.kind, given, event.event_id.int, draft.reported_day.toordinal(),
-                          event.content_hash, mapper.topic_of(event), mapper.plain_state(event)))  # fmt: skip
+            items.append((label, draft.deal, draft.kind, given, event_id.int, draft.reported_day.toordinal(),
+                          content_hash(draft.kind, state), get_topic(REPORT_KINDS[draft.kind]),
+                          orjson.dumps(state)))  # fmt: skip
     except IntakeError as error:
         return items, (error.field, error.message)
     return items, None
