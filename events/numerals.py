@@ -61,6 +61,8 @@ class Numeral:
 
 def fold(text: str) -> str:
     """Full-width ASCII to ASCII, and any run of whitespace to one space."""
+    if text.isascii() and text.isprintable() and "  " not in text:
+        return text  # nothing to fold: its only whitespace is single spaces
     return _SPACES.sub(" ", text.translate(_WIDE))
 
 

@@ -315,13 +315,19 @@ def _amount(match: re.Match[str], text: str) -> Amount:
         if power is None:
             raise NumeralError(f"the scale {scale_word!r} is not one I know")
     if arabic:
-        return Amount(scaled(Decimal(arabic.replace(",", "")), power or 0), power, False, more)
+        return Amount(_arabic(arabic, power or 0), power, False, more)
     numeral = chinese_numeral(chinese)
     if power is None:
         return Amount(numeral.value, numeral.scale, numeral.big_units, more)
     if any(ch in chinese for ch in "万亿点"):
         raise NumeralError(f"{match.group()!r} has two scales")
     return Amount(scaled(numeral.value, power), power, numeral.big_units, more)
+
+
+@lru_cache(maxsize=4096)
+def _arabic(digits: str, power: int) -> Decimal:
+    """An Arabic number ("1,500", "2.5") times 10**power; archives repeat their amounts."""
+    return scaled(Decimal(digits.replace(",", "")), power)
 
 
 def _recipe(phrase: str, tokens: list[Token], default_currency: str | None) -> Recipe:

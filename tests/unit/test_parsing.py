@@ -758,3 +758,12 @@ def test_any_json_value_is_read_or_refused_with_figure_error(value, default):
         read_figure(value, default)
     except FigureError as error:
         assert "\n" not in str(error)
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F)) | st.text(alphabet=" \t\n\u3000\u00a0\uff10\uff04ab1$"))
+def test_folding_leaves_nothing_else_to_fold(text: str) -> None:
+    """`fold` skips plain ASCII with single spaces: what it gives is what folding it all gives."""
+    from events.numerals import _SPACES, _WIDE
+
+    assert fold(text) == _SPACES.sub(" ", text.translate(_WIDE))
