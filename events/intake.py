@@ -38,6 +38,9 @@ REPORT_FIELDS = {
 RETRACTION_FIELDS = {"deal", "kind", "reported", "source", "retracts", "retracted", "reason"}
 #: Fields an `export` line carries that an import keeps when moving a ledger.
 KEPT_FIELDS = {"event_id", "recorded", "recorded_by", "version"}
+LINE_FIELDS = frozenset(REPORT_FIELDS | KEPT_FIELDS)
+#: A commitment as an import line writes it.
+COMMITMENT_FIELDS = frozenset({"party", "name", "amount"})
 
 
 class IntakeError(ValueError):
@@ -125,9 +128,8 @@ def read_report(
         raise IntakeError("", f"a report must be a JSON object, not {type(line).__name__}")
     if line.get("kind") == ReportRetracted.kind:
         return read_retraction(line, keep_ids=keep_ids)
-    unknown = sorted(set(line) - REPORT_FIELDS - KEPT_FIELDS)
-    if unknown:
-        raise IntakeError(unknown[0], "unknown field")
+    if not line.keys() <= LINE_FIELDS:
+        raise IntakeError(sorted(line.keys() - LINE_FIELDS)[0], "unknown field")
     kind = line.get("kind")
     if kind not in REPORT_KINDS:
         raise IntakeError("kind", f"{_quoted(kind)} is not one of {', '.join(REPORT_KINDS)}")
@@ -246,9 +248,8 @@ def _read_parties(parties: Any, currency: str | None) -> list[dict[str, Any]]:
 def _read_commitment(entry: Any, where: str, currency: str | None) -> dict[str, Any]:
     if not isinstance(entry, dict):
         raise IntakeError(where, "a commitment must be an object with 'party' and 'amount'")
-    unknown = sorted(set(entry) - {"party", "name", "amount"})
-    if unknown:
-        raise IntakeError(f"{where}.{unknown[0]}", "unknown field")
+    if not entry.keys() <= COMMITMENT_FIELDS:
+        raise IntakeError(f"{where}.{sorted(entry.keys() - COMMITMENT_FIELDS)[0]}", "unknown field")
     ids = entry.get("party")
     ids = [ids] if isinstance(ids, str) else ids
     names = entry.get("name", ids)
