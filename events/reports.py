@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from enum import StrEnum
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
@@ -337,15 +337,15 @@ def report_state(draft: Any, event_id: UUID, timestamp: datetime) -> dict[str, A
 
 
 def _time_json(moment: datetime) -> str:
-    global _times
-    if _times is None:
-        from pydantic import TypeAdapter
-
-        _times = TypeAdapter(datetime)
-    return _times.dump_python(moment, mode="json")  # type: ignore[no-any-return]
+    return _times().dump_python(moment, mode="json")  # type: ignore[no-any-return]
 
 
-_times: Any = None
+@cache
+def _times() -> Any:
+    """pydantic's writer of times, made when first needed (the read side never needs it)."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(datetime)
 
 
 def _source_json(source: Source) -> dict[str, Any]:
