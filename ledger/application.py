@@ -244,31 +244,28 @@ class DealLedger(Application[UUID]):
             raise DealNotFoundError(f"unknown deal {slug!r}")
         return events  # type: ignore[return-value]
 
-    def _event_ids_after(self, position: int, batch: int = 5000) -> Iterator[tuple[UUID, str, str]]:
+    def _event_ids_after(self, position: int) -> Iterator[tuple[UUID, str, str]]:
         """(event id, deal, kind) of every event recorded after notification `position`: read from
         each one's stored JSON (a light record was ~4x slower), or its record if not in today's shape."""
         from events.stored import KINDS
 
-        start = position + 1
-        while True:
-            notifications = self.recorder.select_notifications(start=start, limit=batch)
-            for n in notifications:
-                state = self.mapper.decode_state(n.state, f"notification {n.id}")
-                if not (n.topic in KINDS and isinstance(state.get("event_id"), str) and "deal" in state):
-                    record = self.mapper.to_record(n)
-                    state = {"event_id": record.event_id, "deal": record.deal}
-                yield UUID(state["event_id"]), state["deal"], KINDS.get(n.topic, n.topic)
-            if len(notifications) < batch:
-                return
-            start = notifications[-1].id + 1
+        for n in self._notifications(position + 1, batch=5000):
+            state = self.mapper.decode_state(n.state, f"notification {n.id}")
+            if not (n.topic in KINDS and isinstance(state.get("event_id"), str) and "deal" in state):
+                record = self.mapper.to_record(n)
+                state = {"event_id": record.event_id, "deal": record.deal}
+            yield UUID(state["event_id"]), state["deal"], KINDS.get(n.topic, n.topic)
 
     def all_events(self, batch: int = 1000) -> Iterator[DomainEvent]:
         """Every event of the ledger, in the order they were recorded."""
-        start = 1
+        for notification in self._notifications(1, batch):
+            yield self.mapper.to_domain_event(notification)
+
+    def _notifications(self, start: int, batch: int) -> Iterator[Any]:
+        """The stored events from notification `start` on, in record order, `batch` per query."""
         while True:
             notifications = self.recorder.select_notifications(start=start, limit=batch)
-            for notification in notifications:
-                yield self.mapper.to_domain_event(notification)
+            yield from notifications
             if len(notifications) < batch:
                 return
             start = notifications[-1].id + 1

@@ -101,9 +101,9 @@ class Readers:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            import ledger.domain  # noqa: F401 - what a worker needs, loaded once before forking
+            import eventsourcing.utils  # noqa: F401 - what a worker needs, loaded once before forking
+            import ledger.domain  # noqa: F401
             import ledger.importer  # noqa: F401
-            import ledger.mapper  # noqa: F401
 
             method = "fork" if sys.platform == "linux" else "spawn"
             context = multiprocessing.get_context(method)
