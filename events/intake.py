@@ -18,8 +18,11 @@ from events.base import Immutable, Slug
 from events.figures import Figure, FigureError
 from events.parsing import parse_figure, read_figure
 from events.reports import (
+    MAX_COMMITMENTS,
+    MAX_FIGURES,
     REPORT_KINDS,
-    Commitment,
+    Commitments,
+    Figures,
     ReportRetracted,
     LongText,
     Name,
@@ -75,8 +78,8 @@ class Draft(Unplaced):
     source: Source
     quote: LongText | None = None
     note: LongText | None = None
-    figures: dict[Slug, Figure] = {}
-    commitments: tuple[Commitment, ...] = ()
+    figures: Figures = {}
+    commitments: Commitments = ()
 
     @model_validator(mode="after")
     def _one_figure_per_party(self) -> Draft:
@@ -223,6 +226,8 @@ def _read_figures(figures: Any, currency: str | None) -> dict[str, Figure]:
         return {}
     if not isinstance(figures, dict):
         raise IntakeError("figures", "must be an object of NAME: AMOUNT")
+    if len(figures) > MAX_FIGURES:  # refused before reading a phrase
+        raise IntakeError("figures", f"at most {MAX_FIGURES} figures in one report, not {len(figures)}")
     read = {}
     for name, amount in figures.items():
         try:
@@ -242,6 +247,8 @@ def _read_parties(parties: Any, currency: str | None) -> list[dict[str, Any]]:
         entries = parties
     else:
         raise IntakeError("parties", "must be an object of PARTY: AMOUNT or a list of commitments")
+    if len(entries) > MAX_COMMITMENTS:
+        raise IntakeError("parties", f"at most {MAX_COMMITMENTS} commitments in one report, not {len(entries)}")
     return [_read_commitment(entry, f"parties[{i}]", currency) for i, entry in enumerate(entries)]
 
 

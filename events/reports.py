@@ -144,6 +144,15 @@ class Commitment(Immutable):
         return " + ".join(p.name for p in self.parties)
 
 
+#: The most figures and commitments one report holds: more than any article gives, and a bound on an event's size.
+MAX_FIGURES = 100
+MAX_COMMITMENTS = 200
+#: A report's figures and commitments, as drafts and events both hold them: a draft that passed
+#: is stored as it is (`report_state`), so what its event would refuse it must refuse too.
+Figures = Annotated[dict[Slug, Figure], Field(max_length=MAX_FIGURES)]
+Commitments = Annotated[tuple[Commitment, ...], Field(max_length=MAX_COMMITMENTS)]
+
+
 def check_commitments(commitments: tuple[Commitment, ...]) -> None:
     """A report gives at most one figure per party or group of parties."""
     keys = [c.key for c in commitments]
@@ -235,8 +244,8 @@ class Report(DomainEvent):
     source: Source
     quote: LongText | None = None
     note: LongText | None = None
-    figures: dict[Slug, Figure] = Field(default_factory=dict, max_length=100)
-    commitments: tuple[Commitment, ...] = Field(default=(), max_length=200)
+    figures: Figures = Field(default_factory=dict)
+    commitments: Commitments = ()
 
     @model_validator(mode="after")
     def _one_figure_per_party(self) -> Report:

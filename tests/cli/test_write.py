@@ -178,6 +178,41 @@ def test_an_import_line_repeating_a_key_is_refused_and_nothing_is_written(
     assert backend.count_events() == 0
 
 
+def test_a_report_with_more_figures_than_an_event_holds_is_refused_and_nothing_is_written(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """Such a report was once stored, and then every export and verify of the ledger failed on it."""
+    line = {"deal": "d", "kind": "talks-opened", "reported": "2026-01-01", "source": "S",
+            "figures": {f"f{n}": f"${n + 1}B" for n in range(101)}}  # fmt: skip
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(EXAMPLE.read_text() + json.dumps(line) + "\n")
+    result = run(backend, "import", str(bad))
+    number = len(EXAMPLE.read_text().splitlines()) + 1
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: line {number}: field 'figures': at most 100 figures in one report, not 101\n"
+    assert backend.count_events() == 0
+    many = [part for n in range(201) for part in ("--party", f"p{n}=${n + 1}M")]
+    result = append(backend, "d", "talks-opened", "--source", "S", "--reported", "2026-01-01", *many)
+    assert result.exit_code == 2
+    assert result.stderr == "Error: parties: at most 200 commitments in one report, not 201\n"
+    assert backend.count_events() == 0
+
+
+def test_a_report_at_the_limits_is_stored_exported_and_verified(backend: Backend, tmp_path: Path) -> None:
+    line = {"deal": "d", "kind": "talks-opened", "reported": "2026-01-01", "source": "S",
+            "figures": {f"f{n}": f"${n + 1}B" for n in range(100)},
+            "parties": {f"p{n}": f"${n + 1}M" for n in range(200)}}  # fmt: skip
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps(line) + "\n")
+    assert run(backend, "import", str(good)).exit_code == 0
+    exported = run(backend, "export")
+    assert exported.exit_code == 0, exported.stderr
+    [event] = [json.loads(raw) for raw in exported.stdout.splitlines()]
+    assert (len(event["figures"]), len(event["commitments"])) == (100, 200)
+    verified = run(backend, "verify")
+    assert verified.exit_code == 0, verified.output
+
+
 def test_an_import_line_with_escapes_and_no_repeated_key_is_recorded(backend: Backend, tmp_path: Path) -> None:
     line = {"deal": "d", "kind": "talks-opened", "reported": "2026-01-01", "source": "S",
             "quote": 'he said "yes" \\ then {"a": 1, "a": 2}', "figures": {"size": "$1B"}}  # fmt: skip

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from events.intake import IntakeError, read_report
+from events.intake import Draft, IntakeError, read_report
+from events.reports import CONTENT_FIELDS, MAX_COMMITMENTS, MAX_FIGURES, TalksOpened
 
 LINE = {"deal": "openai-2026", "kind": "talks-opened", "reported": "2026-01-28", "source": "The Information"}
 
@@ -26,3 +27,34 @@ def test_the_fields_an_export_line_keeps_are_known() -> None:
     line = {**LINE, "event_id": "0b5a4c1e-2d7f-4c55-9a51-3f1d2e6a7b80", "recorded": "2026-01-28T00:00:00+00:00",
             "recorded_by": "ana", "version": 3, "parties": [{"party": "nvidia", "name": "NVIDIA", "amount": None}]}  # fmt: skip
     assert read_report(line).recorded_by == "ana"
+
+
+def test_more_figures_than_an_event_holds_are_refused_before_any_is_read() -> None:
+    figures = {f"f{n}": "no amount here" for n in range(MAX_FIGURES + 1)}
+    with pytest.raises(IntakeError) as refused:
+        read_report({**LINE, "figures": figures})
+    assert str(refused.value) == "figures: at most 100 figures in one report, not 101"
+
+
+def test_more_commitments_than_an_event_holds_are_refused_in_either_form() -> None:
+    listed = [{"party": f"p{n}", "amount": "$1M"} for n in range(MAX_COMMITMENTS + 1)]
+    keyed = {f"p{n}": "$1M" for n in range(MAX_COMMITMENTS + 1)}
+    for parties in (listed, keyed):
+        with pytest.raises(IntakeError) as refused:
+            read_report({**LINE, "parties": parties})
+        assert str(refused.value) == "parties: at most 200 commitments in one report, not 201"
+
+
+def test_a_draft_at_the_limits_is_accepted() -> None:
+    figures = {f"f{n}": f"${n + 1}B" for n in range(MAX_FIGURES)}
+    parties = {f"p{n}": f"${n + 1}M" for n in range(MAX_COMMITMENTS)}
+    draft = read_report({**LINE, "figures": figures, "parties": parties})
+    assert (len(draft.figures), len(draft.commitments)) == (MAX_FIGURES, MAX_COMMITMENTS)
+
+
+@pytest.mark.parametrize("name", sorted(CONTENT_FIELDS) + ["recorded_by"])
+def test_a_draft_checks_each_field_it_stores_as_its_event_does(name: str) -> None:
+    """Import workers store a validated draft as it is (`report_state`), without building the
+    event: a field the event checks more strictly would be stored and then be unreadable."""
+    drafted, stored = Draft.model_fields[name], TalksOpened.model_fields[name]
+    assert (drafted.annotation, drafted.metadata) == (stored.annotation, stored.metadata)
