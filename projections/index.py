@@ -198,6 +198,10 @@ class IndexWriter:
         self.fresh = False
 
 
+#: The writer's page cache while a rebuild refills the read models: SQLite's default, 2 MiB.
+REFILL_CACHE = "PRAGMA cache_size = -2000"
+
+
 class SQLiteIndex(IndexSQL, SQLiteTrackingRecorder):
     """The read models in the ledger's SQLite file."""
 
@@ -245,6 +249,11 @@ class SQLiteIndex(IndexSQL, SQLiteTrackingRecorder):
         c.execute("PRAGMA secure_delete = FAST")
         super().empty(c)
         c.execute(f"PRAGMA secure_delete = {('OFF', 'ON', 'FAST')[previous]}")
+        # A refill only appends pages, then sorts them into indexes: with SQLite's usual small cache
+        # they go to the WAL as they are written, while the folds run, instead of up to 256 MiB of
+        # them at the end, on one core (a million events: the index builds and the commit 1.0 s
+        # shorter, of 6.0 s).
+        c.execute(REFILL_CACHE)
 
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), *(self.sql(s) for s in CREATE)]
