@@ -324,6 +324,15 @@ def read_commands(event_ids: list[str]) -> st.SearchStrategy[list[str]]:
     )  # fmt: skip
 
 
+#: Options that take a value: a "--json" right after one is that value ("retract X --reason --json").
+VALUED = {"--figure", "--party", "--as-of", "--known-at", "--from", "--to", "--status", "--reason", "--source",
+          "--reported", "--since"}  # fmt: skip
+
+
+def asks_for_json(args: list[str]) -> bool:
+    return any(arg == "--json" and args[i - 1] not in VALUED for i, arg in enumerate(args) if i)
+
+
 @pytest.mark.slow
 def test_hostile_arguments_to_every_read_command_and_retract(seeded: Backend) -> None:
     backend = seeded
@@ -344,7 +353,7 @@ def test_hostile_arguments_to_every_read_command_and_retract(seeded: Backend) ->
         if helped:
             assert backend.count_events() == before
             return
-        if result.exit_code == 0 and "--json" in args and args[0] != "export":
+        if result.exit_code == 0 and asks_for_json(args) and args[0] != "export":
             json.loads(result.stdout)
         if args[0] == "retract" and result.exit_code == 0:
             assert backend.count_events() == before + 1
