@@ -249,7 +249,7 @@ class DealLedger(Application[UUID]):
         each one's stored JSON (a light record was ~4x slower), or its record if not in today's shape."""
         from events.stored import KINDS
 
-        for n in self._notifications(position + 1, batch=5000):
+        for n in reading.notifications(self.recorder, position + 1, batch=5000):
             state = self.mapper.decode_state(n.state, f"notification {n.id}")
             if not (n.topic in KINDS and isinstance(state.get("event_id"), str) and "deal" in state):
                 record = self.mapper.to_record(n)
@@ -258,17 +258,8 @@ class DealLedger(Application[UUID]):
 
     def all_events(self, batch: int = 1000) -> Iterator[DomainEvent]:
         """Every event of the ledger, in the order they were recorded."""
-        for notification in self._notifications(1, batch):
+        for notification in reading.notifications(self.recorder, 1, batch):
             yield self.mapper.to_domain_event(notification)
-
-    def _notifications(self, start: int, batch: int) -> Iterator[Any]:
-        """The stored events from notification `start` on, in record order, `batch` per query."""
-        while True:
-            notifications = self.recorder.select_notifications(start=start, limit=batch)
-            yield from notifications
-            if len(notifications) < batch:
-                return
-            start = notifications[-1].id + 1
 
 
 class IdClaims:

@@ -9,7 +9,7 @@ import the write side's pydantic models.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 #: The application name: tracking records and PostgreSQL table names use it.
@@ -74,3 +74,21 @@ class LedgerStore:
 
     def close(self) -> None:
         self.factory.close()
+
+
+def notifications(recorder: Any, start: int = 1, batch: int = 1000) -> Iterator[Any]:
+    """The stored events from notification `start` on, in record order, `batch` per query."""
+    while True:
+        page = recorder.select_notifications(start=start, limit=batch)
+        yield from page
+        if len(page) < batch:
+            return
+        start = page[-1].id + 1
+
+
+def all_records(store: Any, batch: int = 1000) -> Iterator[Any]:
+    """Every event of the ledger (`store`: a `LedgerStore` or the application), in record order,
+    as light records (`events.stored`): validated through pydantic only if not in today's shape."""
+    to_record = store.mapper.to_record
+    for notification in notifications(store.recorder, 1, batch):
+        yield to_record(notification)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from contextlib import nullcontext
 from typing import Any
 
 import click
@@ -233,6 +234,10 @@ def import_(session: Session, file: Any, currency: str | None, jobs: int | None,
         click.echo(f"imported {counted_as(outcome.recorded, 'event')}; {outcome.skipped} already recorded and skipped")
 
 
+#: Events exported between two moves of the progress bar.
+EXPORT_TICK = 1000
+
+
 def _size_of(file: Any) -> int | None:
     """The byte size of a regular file, for a progress bar; None for a pipe."""
     import os
@@ -258,7 +263,7 @@ def export(session: Session, deal: str | None, since: str | None) -> None:
       ledger export > backup.jsonl
       ledger export openai-2026 --since 2026-01-01
     """
-    from ledger.output import emit_json_line
+    from ledger.output import emit_json_line, progress
     from ledger.render import parse_day
 
     day = parse_day(since, "--since") if since else None
@@ -266,12 +271,21 @@ def export(session: Session, deal: str | None, since: str | None) -> None:
         check_slug_argument(deal)
     if not session.exists():
         return
-    from events.reports import event_json
+    from ledger.reading import all_records
+    from projections.render import event_json
 
-    events = session.app.deal_events(deal) if deal else session.app.all_events()
-    for event in events:
-        if day is None or event.timestamp.date() >= day:
-            emit_json_line(event_json(event))
+    # Light records, as history prints them: what was stored, read back without a second
+    # validation (a model that has grown stricter since must not make a report unexportable).
+    records = session.deal_events(deal) if deal else all_records(session.store)
+    # A bar when the whole ledger goes to a file or a pipe (on the terminal the lines are the progress).
+    shown = deal is None and not sys.stdout.isatty()
+    bar = progress("exporting events", session.store.recorder.max_notification_id(), "events") if shown else None
+    with bar or nullcontext(None) as advance:
+        for count, record in enumerate(records, start=1):
+            if day is None or record.timestamp.date() >= day:
+                emit_json_line(event_json(record))
+            if advance and count % EXPORT_TICK == 0:
+                advance(EXPORT_TICK)
     sys.stdout.flush()
 
 

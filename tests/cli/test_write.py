@@ -244,6 +244,88 @@ def test_export_then_import_into_an_empty_ledger_gives_the_same_history(backend:
         assert history(copy, deal) == history(backend, deal)
 
 
+def test_export_prints_each_event_as_its_validated_model_does(backend: Backend) -> None:
+    """Export reads light records (as history does); they print exactly as the events themselves."""
+    import orjson
+
+    from events.reports import event_json
+    from ledger.application import DealLedger
+    from ledger.storage import locate
+
+    assert run(backend, "import", str(EXAMPLE)).exit_code == 0
+    [event] = [e for e in history(backend, "openai-2026")["events"] if e["kind"] == "talks-opened"][:1]
+    assert run(backend, "retract", event["event_id"][:8], "--reason", "misread").exit_code == 0
+    app = DealLedger(env=locate(backend.db).settings())
+    try:
+        expected = b"".join(orjson.dumps(event_json(e)) + b"\n" for e in app.all_events())
+        one_deal = b"".join(orjson.dumps(event_json(e)) + b"\n" for e in app.deal_events("openai-2026"))
+    finally:
+        app.close()
+    assert run(backend, "export").stdout_bytes == expected
+    assert run(backend, "export", "openai-2026").stdout_bytes == one_deal
+
+
+def test_an_export_to_a_file_shows_progress_on_the_terminal_and_writes_the_same_lines(
+    sqlite_backend: Backend, tmp_path: Path
+) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    backend = sqlite_backend
+    assert run(backend, "import", str(EXAMPLE)).exit_code == 0
+    terminal, stderr = pty.openpty()
+    env = {name: value for name, value in os.environ.items() if name != "CI"}  # CI turns bars off
+    backup = tmp_path / "backup.jsonl"
+    with backup.open("wb") as stdout:
+        done = subprocess.run([sys.executable, "-m", "ledger", "--db", backend.db, "export"],
+                              stdout=stdout, stderr=stderr, env=env, timeout=60)  # fmt: skip
+    os.close(stderr)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(terminal, 65536)
+        except OSError:  # the terminal's other end is closed: all was read
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(terminal)
+    assert done.returncode == 0, shown
+    assert b"exporting events" in shown
+    assert backup.read_bytes() == run(backend, "export").stdout_bytes
+
+
+def test_a_stored_report_todays_model_would_refuse_is_still_exported(backend: Backend) -> None:
+    """What was recorded stays exportable: a report stored with 101 figures (before drafts were
+    held to the limit) is exported as stored, not refused by the stricter model."""
+    from datetime import datetime, timezone
+    from uuid import uuid4
+
+    from events.parsing import parse_figure
+    from events.reports import Source, TalksOpened
+    from ledger.application import DealLedger
+    from ledger.domain import deal_id
+    from ledger.storage import locate
+
+    figures = {f"f{n}": parse_figure(f"${n + 1}B") for n in range(101)}
+    stored = TalksOpened.trusted(
+        originator_id=deal_id("d"), originator_version=1, timestamp=datetime.now(timezone.utc), event_id=uuid4(),
+        deal="d", recorded_by=None, reported=datetime(2026, 1, 1).date(), source=Source(name="S"), quote=None,
+        note=None, figures=figures, commitments=(),
+    )  # fmt: skip
+    app = DealLedger(env=locate(backend.db).settings())
+    try:
+        app._save_events([stored])
+    finally:
+        app.close()
+    exported = run(backend, "export")
+    assert exported.exit_code == 0, exported.stderr
+    [event] = [json.loads(raw) for raw in exported.stdout.splitlines()]
+    assert len(event["figures"]) == 101 and event["figures"]["f100"]["high"] == 101_000_000_000
+
+
 def test_retract_marks_the_report_and_refuses_a_second_retraction(backend: Backend) -> None:
     first = append(backend, "d-1", "talks-opened", "--source", "A", "--reported", "2026-01-20", "--figure", "size=$5B")
     event_id = first.stdout.strip()
