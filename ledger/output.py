@@ -53,21 +53,18 @@ def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], title: str | No
 
 
 def _plain_table(columns: Sequence[str], rows: list[list[str]], title: str | None) -> None:
+    """Columns padded to their widest cell (in terminal cells: 英 takes two), written at once:
+    a party in a large ledger has tens of thousands of rows."""
     from rich.cells import cell_len
 
-    widths = [cell_len(c) for c in columns]
-    for row in rows:
-        widths = [max(w, cell_len(cell)) for w, cell in zip(widths, row, strict=True)]
-
-    def line(cells: Sequence[str]) -> str:
-        padded = [cell + " " * (width - cell_len(cell)) for cell, width in zip(cells, widths, strict=True)]
-        return "  ".join(padded).rstrip()
-
-    if title:
-        click.echo(title)
-    click.echo(line(columns))
-    for row in rows:
-        click.echo(line(row))
+    lines = [list(columns), *rows]
+    sizes = [[cell_len(cell) for cell in line] for line in lines]
+    widths = [max(column) for column in zip(*sizes, strict=True)]
+    text = [
+        "  ".join(cell + " " * (width - size) for cell, size, width in zip(line, line_sizes, widths, strict=True)).rstrip()
+        for line, line_sizes in zip(lines, sizes, strict=True)
+    ]
+    click.echo("\n".join([title, *text] if title else text))
 
 
 def counted_as(count: int, noun: str) -> str:
