@@ -103,11 +103,14 @@ def verify(session: Session, checkpoints: tuple[Any, ...], public_key: str | Non
     deal_ids = _deal_ids(session.reader) if findings.names_deals or not chain_only else {}
     size, problems = findings.size, findings.problems(deal_ids.get)
     if not chain_only:
-        problems += [Problem("database", message) for message in _integrity(session)]
-        problems += [
-            Problem("read-models", what if what.startswith("read models not") else f"{what}; run `ledger rebuild`", None, deal or None)
-            for deal, what in session.reader.mismatches()
-        ]
+        with progress("checking the database's integrity", None):
+            problems += [Problem("database", message) for message in _integrity(session)]
+        reader = session.reader
+        with progress("checking the read models against the events", reader.counts()["deal_index"], "deals") as advance:
+            problems += [
+                Problem("read-models", what if what.startswith("read models not") else f"{what}; run `ledger rebuild`", None, deal or None)
+                for deal, what in reader.mismatches(advance)
+            ]  # fmt: skip
     trusted = public_key or _local_public_key()
     for file in checkpoints:
         try:

@@ -268,8 +268,9 @@ class Reader:
             counts[table] = self.index.select(f"SELECT COUNT(*) AS n FROM {{{table}}}")[0]["n"]
         return counts
 
-    def mismatches(self) -> list[tuple[str, str]]:
-        """(deal, what differs) wherever the read models differ from a fresh fold of the events."""
+    def mismatches(self, advance: Callable[[int], None] | None = None) -> list[tuple[str, str]]:
+        """(deal, what differs) wherever the read models differ from a fresh fold of the events;
+        `advance` is told of each deal checked."""
         from ledger.mapper import CipherError
         from projections.index import DEAL_COLUMNS
         from projections.rows import deal_rows
@@ -302,6 +303,8 @@ class Reader:
             )
             if opened != fresh:
                 found.append((slug, "party_index rows differ from the events"))
+            if advance:
+                advance(1)
         return found
 
     def deal_events(self, slug: str) -> list[StoredRecord]:

@@ -11,6 +11,7 @@ import sqlite3
 import uuid
 from contextlib import contextmanager
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,29 @@ def fresh_postgres_schema() -> Iterator[Backend]:
 @pytest.fixture
 def sqlite_backend(tmp_path: Path) -> Backend:
     return Backend("sqlite", str(tmp_path / "ledger.db"))
+
+
+def with_stderr_on_a_terminal(args: list[str], stdout: Any) -> tuple[int, bytes]:
+    """Runs `python -m ledger ARGS` with stderr on a pseudo-terminal (where progress bars are
+    drawn) and stdout to `stdout`; its exit code and everything it drew on the terminal."""
+    import pty
+    import subprocess
+    import sys
+
+    terminal, stderr = pty.openpty()
+    env = {name: value for name, value in os.environ.items() if name != "CI"}  # CI turns bars off
+    try:
+        done = subprocess.run([sys.executable, "-m", "ledger", *args], stdout=stdout, stderr=stderr, env=env, timeout=120)
+    finally:
+        os.close(stderr)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(terminal, 65536)
+        except OSError:  # the other end is closed and all was read
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(terminal)
+    return done.returncode, shown

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from ledger.cli import cli
-from tests.conftest import EXAMPLE, Backend
+from tests.conftest import EXAMPLE, Backend, with_stderr_on_a_terminal
 
 KINDS = ["talks-opened", "amount-revised", "term-sheet-reviewed", "round-closed", "talks-ended"]
 
@@ -268,33 +268,13 @@ def test_export_prints_each_event_as_its_validated_model_does(backend: Backend) 
 def test_an_export_to_a_file_shows_progress_on_the_terminal_and_writes_the_same_lines(
     sqlite_backend: Backend, tmp_path: Path
 ) -> None:
-    import os
-    import pty
-    import subprocess
-    import sys
-
-    backend = sqlite_backend
-    assert run(backend, "import", str(EXAMPLE)).exit_code == 0
-    terminal, stderr = pty.openpty()
-    env = {name: value for name, value in os.environ.items() if name != "CI"}  # CI turns bars off
+    assert run(sqlite_backend, "import", str(EXAMPLE)).exit_code == 0
     backup = tmp_path / "backup.jsonl"
     with backup.open("wb") as stdout:
-        done = subprocess.run([sys.executable, "-m", "ledger", "--db", backend.db, "export"],
-                              stdout=stdout, stderr=stderr, env=env, timeout=60)  # fmt: skip
-    os.close(stderr)
-    shown = b""
-    while True:
-        try:
-            chunk = os.read(terminal, 65536)
-        except OSError:  # the terminal's other end is closed: all was read
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(terminal)
-    assert done.returncode == 0, shown
+        code, shown = with_stderr_on_a_terminal(["--db", sqlite_backend.db, "export"], stdout)
+    assert code == 0, shown
     assert b"exporting events" in shown
-    assert backup.read_bytes() == run(backend, "export").stdout_bytes
+    assert backup.read_bytes() == run(sqlite_backend, "export").stdout_bytes
 
 
 def test_a_stored_report_todays_model_would_refuse_is_still_exported(backend: Backend) -> None:

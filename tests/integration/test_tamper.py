@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from ledger.cli import cli
 from ledger.domain import deal_id
-from tests.conftest import EXAMPLE, Backend
+from tests.conftest import EXAMPLE, Backend, with_stderr_on_a_terminal
 from tests.integration.tamper_helpers import Tables, another_ledger, copy_sqlite, fresh_postgres_schema
 
 #: Which deal each chain entry of the example import covers, in record order (seq 1..8).
@@ -672,3 +672,15 @@ def test_random_appends_and_retractions_never_raise_a_false_alarm(backend: Backe
                 app.close()
 
     check()
+
+
+def test_verify_shows_each_step_on_a_terminal_and_prints_only_its_result(sqlite_backend: Backend, tmp_path: Path) -> None:
+    """A full verify of a large ledger takes minutes: every step of it shows progress."""
+    example_ledger(sqlite_backend)
+    result = tmp_path / "result.txt"
+    with result.open("wb") as stdout:
+        code, shown = with_stderr_on_a_terminal(["--db", sqlite_backend.db, "verify"], stdout)
+    assert code == 0, shown
+    for step in (b"verifying the hash chain", b"checking the database's integrity", b"checking the read models"):
+        assert step in shown, (step, shown)
+    assert result.read_text() == "8 events in the chain; all checks passed\n"
