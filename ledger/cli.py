@@ -194,8 +194,12 @@ class Session:
 
     def deal_events(self, slug: str) -> list[Any]:
         """Every event of the deal (`Reader.deal_events`). They are read from the events themselves,
-        so through the quick reader even when the read models are behind (no catching up first)."""
-        reader = self.__dict__.get("reader") or self.quick or self.reader
+        so the read models are not caught up first, even on a ledger with a key (no quick reader)."""
+        reader = self.__dict__.get("reader") or self.quick
+        if reader is None:
+            from projections.catchup import Reader
+
+            reader = Reader(self.store)
         return reader.deal_events(slug)
 
     def read_soon(self) -> None:
