@@ -179,14 +179,25 @@ class Reader:
             return None
         env = self.app.env
         if isinstance(source, SQLiteRows):
-            name = env.get("SQLITE_DBNAME") or ""
-            usable = name and not name.startswith(("file:", ":memory:")) and os.path.exists(name)
-            return ("sqlite", name) if usable else None
+            return _sqlite_file(env.get("SQLITE_DBNAME") or "")
         if isinstance(source, PostgresRows):
             from ledger.pg_reads import connect_settings
 
             return ("postgres", connect_settings(env), source.table)
         return None
+
+    def _events_at(self) -> tuple[Any, ...] | None:
+        """Where worker processes can read the events outside a catch-up (`_worker_source`)."""
+        mapper = self.app.mapper
+        plain = not mapper.cipher and not mapper.compressor and type(mapper.transcoder).__name__ == "OrjsonTranscoder"
+        table = getattr(self.app.recorder, "events_table_name", None)
+        if not plain or self.sealer.cipher or table is None:
+            return None
+        if type(self.app.factory).__module__ == "ledger.pg_stores":
+            from ledger.pg_reads import connect_settings
+
+            return ("postgres", connect_settings(self.app.env), f'{self.index.prefix}"{table}"')
+        return _sqlite_file(self.app.env.get("SQLITE_DBNAME") or "") if table == "stored_events" else None
 
     def _source(self, writer: Any) -> Any:
         """Where a catch-up reads events: plain rows in its own transaction, else the recorder."""
@@ -268,43 +279,67 @@ class Reader:
             counts[table] = self.index.select(f"SELECT COUNT(*) AS n FROM {{{table}}}")[0]["n"]
         return counts
 
-    def mismatches(self, advance: Callable[[int], None] | None = None) -> list[tuple[str, str]]:
+    def mismatches(self, advance: Callable[[int], None] | None = None, jobs: int | None = None) -> list[tuple[str, str]]:
         """(deal, what differs) wherever the read models differ from a fresh fold of the events;
-        `advance` is told of each deal checked."""
-        from ledger.mapper import CipherError
-        from projections.index import DEAL_COLUMNS
-        from projections.rows import deal_rows
+        `advance` is told of each deal checked.
 
-        found = []
+        The events are validated again through pydantic and folded, on `jobs` processes (by
+        default one per core for a large ledger without a key, as a rebuild; see
+        `projections.parallel.refolded`), while this one compares.
+        """
+        from ledger.mapper import CipherError
+
+        found: list[tuple[str, str]] = []
         slugs = [r["deal"] for r in self.index.select("SELECT deal FROM {deal_index} ORDER BY deal")]
         indexed_events = self.index.select("SELECT COUNT(*) AS n, COUNT(DISTINCT deal) AS d FROM {event_index}")[0]
         if indexed_events["d"] != len(slugs):
             found.append(("", f"event_index names {indexed_events['d']} deals, deal_index {len(slugs)}"))
-        for slug in slugs:
-            try:
-                deal, parties = deal_rows(self.validated_events(slug))
-            except CipherError as error:
-                return [("", f"read models not checked: {error}")]
-            except Exception as error:  # noqa: BLE001 - a verify reports, it does not stop
-                found.append((slug, f"its events cannot be read: {str(error).splitlines()[0]}"))
-                continue
-            stored = self.index.select("SELECT * FROM {deal_index} WHERE deal = ?", (slug,))[0]
-            stored["headline"] = self.sealer.open(stored["headline"])
-            if tuple(stored[c] for c in DEAL_COLUMNS) != deal:
-                found.append((slug, "deal_index row differs from the events"))
-            stored_parties = self.index.select("SELECT * FROM {party_index} WHERE deal = ?", (slug,))
-            opened = sorted(
-                (r["party"], self.sealer.open(r["commitment"]), self.sealer.open(r["name"]), r["event_id"],
-                 self.sealer.open(r["source"]), self.sealer.open(r["amount"]), r["retracted"], r["is_current"])
-                for r in stored_parties
-            )  # fmt: skip
-            fresh = sorted(
-                (self.sealer.party(p[0]), p[2], p[3], p[4], p[7], p[8], p[9], p[10]) for p in parties
-            )
-            if opened != fresh:
-                found.append((slug, "party_index rows differ from the events"))
-            if advance:
-                advance(1)
+        try:
+            for slug, rows in self._refolded(slugs, indexed_events["n"], jobs):
+                found += self._differences(slug, rows)
+                if advance:
+                    advance(1)
+        except CipherError as error:
+            return [("", f"read models not checked: {error}")]
+        return found
+
+    def _refolded(self, slugs: list[str], events: int, jobs: int | None) -> Iterator[tuple[str, Any]]:
+        """(slug, `rows.refold` of the deal) for each slug, in order: here, or on worker processes."""
+        from projections.parallel import default_jobs, refolded
+        from projections.rows import refold
+
+        jobs = default_jobs(events) if jobs is None else jobs
+        events_at = self._events_at() if jobs > 1 and len(slugs) >= jobs else None
+        if events_at:
+            yield from refolded(events_at, slugs, jobs)
+        else:
+            for slug in slugs:
+                yield slug, refold(self.validated_events, slug)
+
+    def _differences(self, slug: str, rows: Any) -> list[tuple[str, str]]:
+        """(slug, what differs) between the deal's rows in the read models and `rows`, a fresh
+        fold (or why its events cannot be read)."""
+        from projections.index import DEAL_COLUMNS
+
+        if isinstance(rows, str):
+            return [(slug, f"its events cannot be read: {rows}")]
+        deal, parties = rows
+        found = []
+        stored = self.index.select("SELECT * FROM {deal_index} WHERE deal = ?", (slug,))[0]
+        stored["headline"] = self.sealer.open(stored["headline"])
+        if tuple(stored[c] for c in DEAL_COLUMNS) != deal:
+            found.append((slug, "deal_index row differs from the events"))
+        stored_parties = self.index.select("SELECT * FROM {party_index} WHERE deal = ?", (slug,))
+        opened = sorted(
+            (r["party"], self.sealer.open(r["commitment"]), self.sealer.open(r["name"]), r["event_id"],
+             self.sealer.open(r["source"]), self.sealer.open(r["amount"]), r["retracted"], r["is_current"])
+            for r in stored_parties
+        )  # fmt: skip
+        fresh = sorted(
+            (self.sealer.party(p[0]), p[2], p[3], p[4], p[7], p[8], p[9], p[10]) for p in parties
+        )
+        if opened != fresh:
+            found.append((slug, "party_index rows differ from the events"))
         return found
 
     def deal_events(self, slug: str) -> list[StoredRecord]:
@@ -376,3 +411,8 @@ class Reader:
                 row[column] = self.sealer.open(row[column])
         return rows
 
+
+def _sqlite_file(name: str) -> tuple[str, str] | None:
+    """("sqlite", name) for a ledger file that worker processes can open; None for anything else."""
+    usable = name and not name.startswith(("file:", ":memory:")) and os.path.exists(name)
+    return ("sqlite", name) if usable else None

@@ -181,19 +181,75 @@ def fold_share(events_at: tuple[Any, ...], hand: list[tuple[str, list[Any]]], do
         raise SystemExit(1) from None
 
 
-def _events(events_at: tuple[Any, ...]) -> tuple[Any, Any]:
-    """A read-only connection to the ledger's events and a plain-row source on it."""
+def _events(events_at: tuple[Any, ...], record: Any = None) -> tuple[Any, Any]:
+    """A read-only connection to the ledger's events and a plain-row source on it, making
+    each event with `record` (default: a light record)."""
     from projections.sources import PostgresRows, SQLiteRows, plain_record
 
+    record = record or plain_record
     if events_at[0] == "sqlite":
         ledger = sqlite3.connect(f"file:{events_at[1]}?mode=ro", uri=True)
         ledger.execute(f"PRAGMA mmap_size = {MMAP_SIZE}")
-        return ledger, SQLiteRows(ledger.cursor(), plain_record)
+        return ledger, SQLiteRows(ledger.cursor(), record)
     import psycopg
 
     ledger = psycopg.connect(**events_at[1])
     ledger.read_only = True
-    return ledger, PostgresRows(ledger.cursor(), events_at[2], plain_record)
+    return ledger, PostgresRows(ledger.cursor(), events_at[2], record)
+
+
+#: Deals a verify worker refolds per task: small enough that the first results come soon.
+REFOLD_DEALS = 100
+
+
+def refolded(events_at: tuple[Any, ...], slugs: list[str], jobs: int) -> Iterator[tuple[str, Any]]:
+    """`rows.refold` of each deal, in order, on `jobs` worker processes reading the ledger at
+    `events_at` (see `projections.catchup.Reader.mismatches`).
+
+    Each worker validates the deals' events through pydantic, as `verify` does in one process:
+    that is most of a verify's time on a large ledger. The results come back in order as the
+    workers finish them, while this process compares them with the read models.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    tasks = [slugs[start : start + REFOLD_DEALS] for start in range(0, len(slugs), REFOLD_DEALS)]
+    context = multiprocessing.get_context("spawn")
+    try:
+        with ProcessPoolExecutor(jobs, mp_context=context, initializer=_open_validated, initargs=(events_at,)) as pool:
+            for results in pool.map(_refold_task, tasks):
+                yield from results
+    except BrokenProcessPool:
+        raise WorkerError("a verify worker stopped unexpectedly") from None
+
+
+#: In a verify worker: its source of validated events (`_open_validated`).
+_validated_source: Any = None
+
+
+def _open_validated(events_at: tuple[Any, ...]) -> None:
+    """In a verify worker: opens the ledger read-only, with events validated as the write side's models."""
+    global _validated_source
+    from eventsourcing.persistence import StoredEvent
+
+    from ledger.mapper import OrjsonTranscoder, PydanticMapper
+
+    to_domain_event = PydanticMapper(transcoder=OrjsonTranscoder()).to_domain_event
+    _, _validated_source = _events(events_at, lambda *stored: to_domain_event(StoredEvent(*stored)))
+
+
+def _refold_task(slugs: list[str]) -> list[tuple[str, Any]]:
+    from ledger.errors import DealNotFoundError
+    from ledger.streams import deal_id
+    from projections.rows import refold
+
+    def validated_events(slug: str) -> list[Any]:
+        events = _validated_source.records(deal_id(slug))
+        if not events:
+            raise DealNotFoundError(f"unknown deal {slug!r}")
+        return events
+
+    return [(slug, refold(validated_events, slug)) for slug in slugs]
 
 
 def chunk_rows(path: Path) -> Iterator[tuple[str, tuple[str, ...], list[tuple[Any, ...]]]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -68,6 +68,19 @@ def deal_rows(events: Sequence[DomainEvent]) -> tuple[tuple[Any, ...], list[tupl
                      amount, stamp[4], is_current)
                 )  # fmt: skip
     return deal_row, party_rows
+
+
+def refold(validated_events: Callable[[str], Sequence[DomainEvent]], slug: str) -> Any:
+    """The deal's rows (`deal_rows`) from its events as `validated_events` gives them, or why
+    they cannot be read, in one line (what `verify` reports). A missing key is raised."""
+    from ledger.mapper import CipherError
+
+    try:
+        return deal_rows(validated_events(slug))
+    except CipherError:
+        raise
+    except Exception as error:  # noqa: BLE001 - a verify reports, it does not stop
+        return (str(error).splitlines() or [type(error).__name__])[0]
 
 
 def _iso(day: Any) -> str | None:
