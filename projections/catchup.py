@@ -188,10 +188,8 @@ class Reader:
 
     def _events_at(self) -> tuple[Any, ...] | None:
         """Where worker processes can read the events outside a catch-up (`_worker_source`)."""
-        mapper = self.app.mapper
-        plain = not mapper.cipher and not mapper.compressor and type(mapper.transcoder).__name__ == "OrjsonTranscoder"
         table = getattr(self.app.recorder, "events_table_name", None)
-        if not plain or self.sealer.cipher or table is None:
+        if not self._plain_events() or self.sealer.cipher or table is None:
             return None
         if type(self.app.factory).__module__ == "ledger.pg_stores":
             from ledger.pg_reads import connect_settings
@@ -207,14 +205,17 @@ class Reader:
         table = getattr(self.app.recorder, "events_table_name", None)
         if cursor is None or table is None:
             return RecorderEvents(self.app.recorder, self.app.mapper)
-        mapper = self.app.mapper
-        plain = not mapper.cipher and not mapper.compressor and type(mapper.transcoder).__name__ == "OrjsonTranscoder"
-        record = plain_record if plain else mapper.record
+        record = plain_record if self._plain_events() else self.app.mapper.record
         if getattr(writer.c, "sqlite_cursor", None) is None:
             return PostgresRows(cursor, f'{self.index.prefix}"{table}"', record)
         if table != "stored_events":
             return RecorderEvents(self.app.recorder, self.app.mapper)
         return SQLiteRows(cursor, record)
+
+    def _plain_events(self) -> bool:
+        """Whether the events are stored as plain JSON (no key, no compression)."""
+        mapper = self.app.mapper
+        return not mapper.cipher and not mapper.compressor and type(mapper.transcoder).__name__ == "OrjsonTranscoder"
 
     def _records(self, stream: Any) -> list[StoredRecord]:
         """Every event of one stream, in record order, as light records."""
