@@ -8,6 +8,7 @@ acknowledged report is ever lost or overwritten.
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -245,11 +246,34 @@ class DealLedger(Application[UUID]):
         return events  # type: ignore[return-value]
 
     def _event_ids_after(self, position: int) -> Iterator[tuple[UUID, str, str]]:
-        """(event id, deal, kind) of every event recorded after notification `position`: read from
-        each one's stored JSON (a light record was ~4x slower), or its record if not in today's shape."""
+        """(event id, deal, kind) of every event recorded after notification `position`.
+
+        On a SQLite ledger of plain JSON, SQL reads them (`ids_after`; ~4 µs an event against
+        ~10 µs); an event not in today's shape, and every event after a state SQL cannot read,
+        is read as below."""
         from events.stored import KINDS
 
-        for n in reading.notifications(self.recorder, position + 1, batch=5000):
+        ids_after = getattr(self.recorder, "ids_after", None) if self.mapper.plain_json else None
+        if ids_after is not None:
+            try:
+                for notification_id, topic, event_id, deal in ids_after(position):
+                    if topic in KINDS and isinstance(event_id, str) and isinstance(deal, str):
+                        yield UUID(event_id), deal, KINDS[topic]
+                    else:
+                        yield from self._ids_read(notification_id - 1, 1)
+                    position = notification_id
+                return
+            except OperationalError:  # e.g. a state that is not JSON: decoding each one says which
+                pass
+        yield from self._ids_read(position)
+
+    def _ids_read(self, position: int, limit: int | None = None) -> Iterator[tuple[UUID, str, str]]:
+        """`_event_ids_after`, from each stored JSON decoded here (or its record if not in today's
+        shape), of `limit` events or all."""
+        from events.stored import KINDS
+
+        found = reading.notifications(self.recorder, position + 1, batch=limit or 5000)
+        for n in found if limit is None else itertools.islice(found, limit):
             state = self.mapper.decode_state(n.state, f"notification {n.id}")
             if not (n.topic in KINDS and isinstance(state.get("event_id"), str) and "deal" in state):
                 record = self.mapper.to_record(n)

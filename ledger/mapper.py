@@ -42,6 +42,12 @@ class OrjsonTranscoder(Transcoder):
 class PydanticMapper(Mapper):
     """Domain events that are pydantic models <-> the library's stored events."""
 
+    @property
+    def plain_json(self) -> bool:
+        """Whether stored states are plain JSON (no key, no compression), which SQL and other
+        processes can read as they are."""
+        return not self.cipher and not self.compressor and isinstance(self.transcoder, OrjsonTranscoder)
+
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         stored_state = getattr(domain_event, "stored_json", None)  # made by an import's reader (`ledger.preparing`)
         if stored_state is not None:

@@ -227,8 +227,25 @@ class ChainedSQLiteApplicationRecorder(ChainReader, SQLiteApplicationRecorder):
     sql_all_events = "SELECT originator_id, originator_version, topic, state FROM stored_events ORDER BY rowid"
     sql_count_events = "SELECT count(*) FROM stored_events"
     sql_insert_chain = "INSERT INTO event_chain VALUES (?, ?, ?, ?, ?)"
+    #: Each event's id and deal as its stored JSON gives them (NULL where it gives none), read by
+    #: SQLite's JSON functions: a third of the time of decoding every state in Python.
+    sql_ids_after = (
+        "SELECT rowid, topic, json_extract(CAST(state AS TEXT), '$.event_id'), "
+        "json_extract(CAST(state AS TEXT), '$.deal') FROM stored_events WHERE rowid > ? ORDER BY rowid LIMIT ?"
+    )
     id_form = staticmethod(lambda uuid: uuid.hex)
     stream_param = id_form
+
+    def ids_after(self, position: int, batch: int = 5000) -> Iterator[tuple[int, str, Any, Any]]:
+        """(notification id, topic, event id, deal) of each event after notification `position`,
+        `batch` per query, for states stored as plain JSON. Raises the library's OperationalError
+        on a state that is not JSON."""
+        while True:
+            rows = self._rows(self.sql_ids_after, (position, batch))
+            yield from rows
+            if len(rows) < batch:
+                return
+            position = rows[-1][0]
 
     def sql_streams_present(self, count: int) -> str:
         return f"SELECT DISTINCT originator_id FROM stored_events WHERE originator_id IN ({', '.join('?' * count)})"

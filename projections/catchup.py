@@ -214,8 +214,7 @@ class Reader:
 
     def _plain_events(self) -> bool:
         """Whether the events are stored as plain JSON (no key, no compression)."""
-        mapper = self.app.mapper
-        return not mapper.cipher and not mapper.compressor and type(mapper.transcoder).__name__ == "OrjsonTranscoder"
+        return bool(getattr(self.app.mapper, "plain_json", False))
 
     def _records(self, stream: Any) -> list[StoredRecord]:
         """Every event of one stream, in record order, as light records."""

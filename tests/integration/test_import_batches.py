@@ -238,3 +238,39 @@ def test_a_chunked_import_does_not_wait_for_the_read_models_and_still_checks_ids
     assert shown.exit_code == 0, shown.output
     assert sorted(deal["deal"] for deal in json.loads(shown.output)) == ["a", "b", "c"]
     assert read_model_position(backend) == 3
+
+
+def ids_or_error(read, position: int):
+    """What `read(position)` gives: its (event id, deal, kind) list, or the error it raises, in words."""
+    try:
+        return list(read(position))
+    except Exception as error:  # noqa: BLE001 - compared, whatever it is
+        return f"{type(error).__name__}: {error}"
+
+
+@pytest.mark.parametrize("damage", ["none", "not JSON", "no event id", "no deal", "an older ledger"])
+def test_sql_reads_the_ids_of_unfolded_events_as_decoding_each_state_does(sqlite_backend, tmp_path, damage):
+    """A plain SQLite ledger's ids are read by SQL (`ids_after`); whatever a state holds, the
+    import sees what decoding every state in Python gives."""
+    import shutil
+    import sqlite3
+    from pathlib import Path
+
+    if damage == "an older ledger":
+        shutil.copy(Path(__file__).parents[1] / "fixtures" / "ledger-v1.db", sqlite_backend.db)
+    else:
+        run_import(open_ledger(sqlite_backend), [report(f"d{n % 3}", f"${n + 1}B") for n in range(7)])
+    edit = {
+        "not JSON": "UPDATE stored_events SET state = CAST('not json' AS BLOB) WHERE rowid = 4",
+        "no event id": "UPDATE stored_events SET state = CAST(json_remove(CAST(state AS TEXT), '$.event_id') AS BLOB) WHERE rowid = 4",
+        "no deal": "UPDATE stored_events SET state = CAST(json_remove(CAST(state AS TEXT), '$.deal') AS BLOB) WHERE rowid = 4",
+    }.get(damage)
+    if edit:
+        with sqlite3.connect(sqlite_backend.db) as connection:
+            connection.execute(edit)
+    app = open_ledger(sqlite_backend)
+    assert app.mapper.plain_json and hasattr(app.recorder, "ids_after")
+    for position in (0, 3, 4, 6):
+        by_sql, decoded = ids_or_error(app._event_ids_after, position), ids_or_error(app._ids_read, position)
+        assert by_sql == decoded
+    assert damage != "none" or len(ids_or_error(app._event_ids_after, 0)) == 7
