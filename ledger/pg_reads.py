@@ -46,11 +46,17 @@ class PgQuickStore(QuickStore):
     Its connection is a `ledger.libpq.Connection`; its own statements use `$n` marks.
     """
 
-    def __init__(self, connection: Any, schema: str | None):
+    def __init__(self, connection: Any, schema: str | None, settings: dict[str, Any] | None = None):
         super().__init__(connection)
         self.prefix = f'"{schema}".' if schema else ""
         self.events = f'{self.prefix}"{EVENTS}"'
         self.tables = {name: self.prefix + table for name, table in TABLES.items()}
+        #: How to connect to the server again (`connect_settings`), for worker processes.
+        self.settings = settings
+
+    def events_at(self) -> tuple[Any, ...] | None:
+        """Where worker processes can read the events: the server and the events table."""
+        return ("postgres", self.settings, self.events) if self.settings is not None else None
 
     @staticmethod
     def start(settings: Mapping[str, Any]) -> Any | None:
@@ -83,7 +89,7 @@ class PgQuickStore(QuickStore):
             from ledger.errors import StorageError
 
             raise StorageError(f"cannot open the ledger at {display}: {error}") from None
-        store = cls(connection, settings.get("POSTGRES_SCHEMA"))
+        store = cls(connection, settings.get("POSTGRES_SCHEMA"), connect_settings(settings))
         # One round trip, and the fastest of the ways to ask (information_schema takes ~5x as long;
         # naming the tables in the first query took longer too: a new server backend then loads
         # each one's catalog entries).

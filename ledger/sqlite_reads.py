@@ -56,6 +56,15 @@ def hex_id(stream: Any) -> str:
     return stream.hex if hasattr(stream, "hex") else str(stream).replace("-", "")
 
 
+def worker_file(name: str) -> tuple[str, str] | None:
+    """("sqlite", name) for a ledger file that worker processes can open (`projections.parallel`);
+    None for anything else (an in-memory database, a URI)."""
+    import os
+
+    usable = name and not name.startswith(("file:", ":memory:")) and os.path.exists(name)
+    return ("sqlite", name) if usable else None
+
+
 class QuickStore:
     """A SQLite ledger opened with one plain connection, for reads only.
 
@@ -84,6 +93,11 @@ class QuickStore:
 
     def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self.execute(statement, params)[1]
+
+    def events_at(self) -> tuple[Any, ...] | None:
+        """Where worker processes can read the events: this ledger's file."""
+        files = {name: file for _, name, file in self.rows("PRAGMA database_list")}
+        return worker_file(files.get("main") or "")
 
     #: The read models' names as this database's statements use them.
     tables: dict[str, str] = TABLES

@@ -14,7 +14,6 @@ The library is imported only when a `Reader` is made, so a `QuickReader`
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -22,6 +21,7 @@ from uuid import UUID
 
 from events.stored import StoredRecord
 from ledger.errors import DealNotFoundError
+from ledger.sqlite_reads import worker_file
 from ledger.streams import deal_id
 from projections.sealing import Sealer
 
@@ -179,7 +179,7 @@ class Reader:
             return None
         env = self.app.env
         if isinstance(source, SQLiteRows):
-            return _sqlite_file(env.get("SQLITE_DBNAME") or "")
+            return worker_file(env.get("SQLITE_DBNAME") or "")
         if isinstance(source, PostgresRows):
             from ledger.pg_reads import connect_settings
 
@@ -195,7 +195,7 @@ class Reader:
             from ledger.pg_reads import connect_settings
 
             return ("postgres", connect_settings(self.app.env), f'{self.index.prefix}"{table}"')
-        return _sqlite_file(self.app.env.get("SQLITE_DBNAME") or "") if table == "stored_events" else None
+        return worker_file(self.app.env.get("SQLITE_DBNAME") or "") if table == "stored_events" else None
 
     def _source(self, writer: Any) -> Any:
         """Where a catch-up reads events: plain rows in its own transaction, else the recorder."""
@@ -411,8 +411,3 @@ class Reader:
                 row[column] = self.sealer.open(row[column])
         return rows
 
-
-def _sqlite_file(name: str) -> tuple[str, str] | None:
-    """("sqlite", name) for a ledger file that worker processes can open; None for anything else."""
-    usable = name and not name.startswith(("file:", ":memory:")) and os.path.exists(name)
-    return ("sqlite", name) if usable else None

@@ -97,16 +97,8 @@ class QuickReader(Reader):
         return [plain_record(stream_id, version, topic, state) for version, topic, state in self.store.stream(stream_id)]
 
     def _events_at(self) -> tuple[Any, ...] | None:
-        """The ledger file, for worker processes (a SQLite store); None on PostgreSQL."""
-        import sqlite3
-
-        from projections.catchup import _sqlite_file
-
-        connection = self.store.connection
-        if not isinstance(connection, sqlite3.Connection):
-            return None
-        files = {name: file for _, name, file in connection.execute("PRAGMA database_list")}
-        return _sqlite_file(files.get("main") or "")
+        """Where worker processes can read the events (`QuickStore.events_at`)."""
+        return self.store.events_at()
 
     def _validated(self, stream: Any) -> list[Any]:
         from eventsourcing.persistence import StoredEvent

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from bench.ledgers import dataset
 from bench.synth import Spec
 from ledger.application import DealLedger
-from ledger.cli import cli
+from ledger.cli import Session, cli
 from ledger.storage import locate
 from projections.catchup import Reader
 from tests.conftest import Backend
@@ -78,11 +78,13 @@ def test_workers_tell_each_deal_checked(lines: Path, tmp_path: Path) -> None:
     reader.app.close()
 
 
-def test_the_cli_verify_with_jobs_names_the_changed_deals(lines: Path, tmp_path: Path) -> None:
-    db = str(tmp_path / "ledger.db")
+def test_the_cli_verify_with_jobs_names_the_changed_deals_on_both_backends(lines: Path, backend: Backend) -> None:
+    db = backend.db
     reader = imported(db, lines)
     expected = tamper(reader)
     reader.app.close()
+    quick = Session(db).quick  # what `verify` reads with: workers can read this ledger too
+    assert quick is not None and quick._events_at() is not None
     for jobs in ("1", "2"):
         result = CliRunner().invoke(cli, ["--db", db, "verify", "--jobs", jobs, "--json"])
         assert result.exit_code == 1, result.output
