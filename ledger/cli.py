@@ -53,6 +53,10 @@ def translate(error: Exception) -> click.ClickException | None:
         return Refused(str(error))
     if isinstance(error, PersistenceError):
         return Refused(f"database error: {error}".splitlines()[0])
+    import sqlite3
+
+    if isinstance(error, sqlite3.DatabaseError):  # from a plain connection (the quick reader, a check)
+        return Refused(f"database error: {error}".splitlines()[0])
     return None
 
 

@@ -684,3 +684,38 @@ def test_verify_shows_each_step_on_a_terminal_and_prints_only_its_result(sqlite_
     for step in (b"verifying the hash chain", b"checking the database's integrity", b"checking the read models"):
         assert step in shown, (step, shown)
     assert result.read_text() == "8 events in the chain; all checks passed\n"
+
+
+def index_out_of_order(db: str) -> None:
+    """Adds a table whose index the schema describes in the other order than its b-tree holds:
+    SQLite's integrity check then finds every row missing from the index."""
+    import sqlite3
+
+    with sqlite3.connect(db) as connection:
+        connection.execute("CREATE TABLE extra (a INTEGER)")
+        connection.execute("CREATE INDEX extra_a ON extra (a)")
+        connection.executemany("INSERT INTO extra VALUES (?)", [(n,) for n in range(20)])
+    with sqlite3.connect(db) as connection:
+        connection.execute("PRAGMA writable_schema = ON")
+        connection.execute("UPDATE sqlite_master SET sql = 'CREATE INDEX extra_a ON extra (a DESC)' WHERE name = 'extra_a'")
+
+
+def test_what_sqlites_integrity_check_finds_fails_verify_and_the_chain_still_verifies(sqlite_backend: Backend) -> None:
+    example_ledger(sqlite_backend)
+    index_out_of_order(sqlite_backend.db)
+    report = assert_fails(sqlite_backend)
+    problems = [p for p in report["problems"] if p["check"] == "database"]
+    assert [p["message"] for p in problems] == [f"integrity_check: row {n} missing from index extra_a" for n in range(1, 6)]
+    assert {p["check"] for p in report["problems"]} == {"database"}
+    assert_clean(sqlite_backend, "--chain-only")
+
+
+def test_a_file_sqlite_cannot_read_is_reported_in_one_line(sqlite_backend: Backend) -> None:
+    example_ledger(sqlite_backend)
+    path = Path(sqlite_backend.db)
+    with path.open("r+b") as file:  # the header's page size, nonsense: nothing reads the file now
+        file.seek(16)
+        file.write(b"\x00\x03")
+    result = CliRunner().invoke(cli, ["--db", sqlite_backend.db, "verify"])
+    assert result.exit_code == 1
+    assert result.output == "Error: database error: file is not a database\n"
