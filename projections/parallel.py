@@ -208,7 +208,8 @@ def refolded(events_at: tuple[Any, ...], slugs: list[str], jobs: int) -> Iterato
 
     Each worker validates the deals' events through pydantic, as `verify` does in one process:
     that is most of a verify's time on a large ledger. The results come back in order as the
-    workers finish them, while this process compares them with the read models.
+    workers finish them, while this process compares them with the read models. The workers
+    are spawned, as a rebuild's are: a script that calls this guards its top level.
     """
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
