@@ -216,12 +216,15 @@ def refolded(events_at: tuple[Any, ...], slugs: list[str], jobs: int) -> Iterato
 
     tasks = [slugs[start : start + REFOLD_DEALS] for start in range(0, len(slugs), REFOLD_DEALS)]
     context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_open_validated, initargs=(events_at,))
     try:
-        with ProcessPoolExecutor(jobs, mp_context=context, initializer=_open_validated, initargs=(events_at,)) as pool:
-            for results in pool.map(_refold_task, tasks):
-                yield from results
+        for results in pool.map(_refold_task, tasks):
+            yield from results
     except BrokenProcessPool:
         raise WorkerError("a verify worker stopped unexpectedly") from None
+    finally:
+        # Stopped early (Ctrl-C, an error): the tasks not begun are dropped, not run to the end.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 #: In a verify worker: its source of validated events (`_open_validated`).
@@ -229,9 +232,14 @@ _validated_source: Any = None
 
 
 def _open_validated(events_at: tuple[Any, ...]) -> None:
-    """In a verify worker: opens the ledger read-only, with events validated as the write side's models."""
+    """In a verify worker: opens the ledger read-only, with events validated as the write side's
+    models. Ctrl-C is left to the verifying process, which stops the workers."""
     global _validated_source
+    import signal
+
     from eventsourcing.persistence import StoredEvent
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     from ledger.mapper import OrjsonTranscoder, PydanticMapper
 

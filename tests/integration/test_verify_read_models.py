@@ -99,3 +99,43 @@ def test_a_verify_with_jobs_over_8_is_refused_and_reads_nothing(tmp_path: Path) 
     assert result.exit_code == 2
     assert "--jobs" in result.output and "Traceback" not in result.output
     assert not db.exists() or not sqlite3.connect(db).execute("SELECT name FROM sqlite_master").fetchall()
+
+
+def test_a_worker_leaves_ctrl_c_to_the_verifying_process(lines: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C reaches every process of the terminal's group: a worker ignores it, and the
+    verifying process, which stops the workers, decides."""
+    import multiprocessing
+    import os
+    import signal
+
+    from projections import parallel
+
+    reader = imported(str(tmp_path / "ledger.db"), lines)
+    slugs = [row["deal"] for row in reader.index.select("SELECT deal FROM {deal_index} ORDER BY deal")]
+    monkeypatch.setattr(parallel, "REFOLD_DEALS", 4)
+    results = parallel.refolded(reader._events_at(), slugs, 1)
+    first = next(results)  # the one worker has started and folded a task
+    [worker] = multiprocessing.active_children()
+    os.kill(worker.pid, signal.SIGINT)
+    try:
+        got = [first, *results]
+    except KeyboardInterrupt:
+        pytest.fail("the worker took Ctrl-C and handed it back as its task's outcome")
+    assert [slug for slug, _ in got] == slugs
+    assert not [rows for _, rows in got if isinstance(rows, str)]
+    reader.app.close()
+
+
+def test_workers_stopped_early_leave_nothing_running(lines: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+
+    from projections import parallel
+
+    reader = imported(str(tmp_path / "ledger.db"), lines)
+    slugs = [row["deal"] for row in reader.index.select("SELECT deal FROM {deal_index} ORDER BY deal")]
+    monkeypatch.setattr(parallel, "REFOLD_DEALS", 1)
+    results = parallel.refolded(reader._events_at(), slugs, 2)
+    assert next(results)[0] == slugs[0]
+    results.close()  # as when the comparing stops: Ctrl-C, or an error
+    assert multiprocessing.active_children() == []
+    reader.app.close()
