@@ -111,7 +111,7 @@ class Reader:
         source = source or self._source(writer)
         streams, last = touched or source.touched(start)
         jobs = default_jobs(last - start) if jobs is None else jobs
-        events_at = self._worker_source(source)
+        events_at = self._events_at()
         empty = (lambda: writer.clear(self.app.name)) if refill else None
         if jobs > 1 and (refill or writer.fresh) and events_at and len(streams) >= jobs:
             self._fold_in_parallel(writer, streams, events_at, jobs, advance, empty)
@@ -170,24 +170,9 @@ class Reader:
                     for table, columns, rows in chunk_rows(chunk):
                         writer.add(table, columns, rows)
 
-    def _worker_source(self, source: Any) -> tuple[Any, ...] | None:
-        """Where worker processes can read the events as plain rows (no key): ("sqlite", file)
-        or ("postgres", connection settings, table); None where they cannot."""
-        from projections.sources import PostgresRows, SQLiteRows, plain_record
-
-        if getattr(source, "record", None) is not plain_record or self.sealer.cipher:
-            return None
-        env = self.app.env
-        if isinstance(source, SQLiteRows):
-            return worker_file(env.get("SQLITE_DBNAME") or "")
-        if isinstance(source, PostgresRows):
-            from ledger.pg_reads import connect_settings
-
-            return ("postgres", connect_settings(env), source.table)
-        return None
-
     def _events_at(self) -> tuple[Any, ...] | None:
-        """Where worker processes can read the events outside a catch-up (`_worker_source`)."""
+        """Where worker processes can read the events as plain rows (no key): ("sqlite", file) or
+        ("postgres", connection settings, table); None where they cannot."""
         table = getattr(self.app.recorder, "events_table_name", None)
         if not self._plain_events() or self.sealer.cipher or table is None:
             return None
