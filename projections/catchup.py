@@ -299,7 +299,7 @@ class Reader:
             yield from refolded(events_at, slugs, jobs)
         else:
             for slug in slugs:
-                yield slug, refold(self.validated_events, slug)
+                yield slug, refold(self._validated, slug)
 
     def _differences(self, slug: str, rows: Any) -> list[tuple[str, str]]:
         """(slug, what differs) between the deal's rows in the read models and `rows`, a fresh
@@ -333,13 +333,6 @@ class Reader:
         if not records:
             raise DealNotFoundError(f"unknown deal {slug!r}")
         return records
-
-    def validated_events(self, slug: str) -> list[Any]:
-        """Every event of the deal as the write side's models, each validated (and upcast) again."""
-        events = self._validated(deal_id(slug))
-        if not events:
-            raise DealNotFoundError(f"unknown deal {slug!r}")
-        return events
 
     def deal_of_event(self, event_id: UUID) -> str | None:
         """The deal an event id belongs to, if the ledger has it."""

@@ -239,26 +239,17 @@ def _open_validated(events_at: tuple[Any, ...]) -> None:
 
     from eventsourcing.persistence import StoredEvent
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
     from ledger.mapper import OrjsonTranscoder, PydanticMapper
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     to_domain_event = PydanticMapper(transcoder=OrjsonTranscoder()).to_domain_event
     _, _validated_source = _events(events_at, lambda *stored: to_domain_event(StoredEvent(*stored)))
 
 
 def _refold_task(slugs: list[str]) -> list[tuple[str, Any]]:
-    from ledger.errors import DealNotFoundError
-    from ledger.streams import deal_id
     from projections.rows import refold
 
-    def validated_events(slug: str) -> list[Any]:
-        events = _validated_source.records(deal_id(slug))
-        if not events:
-            raise DealNotFoundError(f"unknown deal {slug!r}")
-        return events
-
-    return [(slug, refold(validated_events, slug)) for slug in slugs]
+    return [(slug, refold(_validated_source.records, slug)) for slug in slugs]
 
 
 def chunk_rows(path: Path) -> Iterator[tuple[str, tuple[str, ...], list[tuple[Any, ...]]]]:

@@ -70,13 +70,16 @@ def deal_rows(events: Sequence[DomainEvent]) -> tuple[tuple[Any, ...], list[tupl
     return deal_row, party_rows
 
 
-def refold(validated_events: Callable[[str], Sequence[DomainEvent]], slug: str) -> Any:
-    """The deal's rows (`deal_rows`) from its events as `validated_events` gives them, or why
-    they cannot be read, in one line (what `verify` reports). A missing key is raised."""
+def refold(events_of: Callable[[Any], Sequence[DomainEvent]], slug: str) -> Any:
+    """The deal's rows (`deal_rows`) from its events, validated again (`events_of` its stream id
+    gives them), or why they cannot be read, in one line (what `verify` reports). A missing key
+    is raised."""
     from ledger.mapper import CipherError
+    from ledger.streams import deal_id
 
     try:
-        return deal_rows(validated_events(slug))
+        events = events_of(deal_id(slug))
+        return deal_rows(events) if events else f"unknown deal {slug!r}"
     except CipherError:
         raise
     except Exception as error:  # noqa: BLE001 - a verify reports, it does not stop
