@@ -158,6 +158,17 @@ def test_chunks_are_dealt_in_turn_and_together_are_every_stream_in_order(jobs: i
     assert dealt([7], 2) == [[(0, [7])], []]  # fewer streams than workers: one idles
 
 
+@pytest.mark.parametrize("jobs", [2, 3, 4])
+def test_the_last_round_of_chunks_is_a_third_of_the_others(jobs: int) -> None:
+    """Only the last round's copying is left once the workers are done: it is made small."""
+    sizes = [len(chunk) for _, chunk in sorted(c for hand in dealt(list(range(10_000)), jobs) for c in hand)]
+    full, last = sizes[:-jobs], sizes[-jobs:]
+    assert max(full) - min(full) <= 1 and max(last) - min(last) <= 1
+    assert abs(3 * min(last) - min(full)) <= 3
+    # Too few streams for a smaller round: equal chunks, none of them empty.
+    assert sorted(len(chunk) for hand in dealt(list(range(7)), 2) for _, chunk in hand) == [1] * 7
+
+
 def test_small_ledgers_rebuild_on_one_process() -> None:
     assert default_jobs(49_999) == 1
     assert default_jobs(50_000) == min(os.cpu_count() or 1, 4)
