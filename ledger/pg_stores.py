@@ -69,10 +69,15 @@ class ChainedPostgresApplicationRecorder(ChainReader, PostgresApplicationRecorde
         ).format(**names)
         self.sql_count_events = SQL("SELECT count(*) FROM {events}").format(**names)
         self.sql_insert_chain = SQL("INSERT INTO {chain} VALUES (%s, %s, %s, %s, %s)").format(**names)
+        # Binary COPY: a state goes as its bytes, where text COPY wrote it as hex for the server
+        # to decode again (an import of 20,000 reports: ~1.70 s against ~1.77 s, alternated runs).
         self.sql_copy_events = SQL(
-            "COPY {events} (originator_id, originator_version, topic, state) FROM STDIN"
+            "COPY {events} (originator_id, originator_version, topic, state) FROM STDIN (FORMAT BINARY)"
         ).format(**names)
-        self.sql_copy_chain = SQL("COPY {chain} FROM STDIN").format(**names)
+        self.sql_copy_chain = SQL("COPY {chain} FROM STDIN (FORMAT BINARY)").format(**names)
+        #: The column types binary COPY is told, as the tables have them (stream ids are uuids).
+        self.copy_events_types = ["uuid", "int8", "text", "bytea"]
+        self.copy_chain_types = ["int8", "text", "int8", "bytea", "bytea"]
 
     def sql_streams_present(self, count: int) -> Any:
         marks = SQL(", ").join([SQL("%s")] * count)
@@ -96,6 +101,7 @@ class ChainedPostgresApplicationRecorder(ChainReader, PostgresApplicationRecorde
                 if stored_events:
                     self._notify_channel(curs)  # as the library's insert does, for its subscribers
                     with curs.copy(self.sql_copy_events) as copy:
+                        copy.set_types(self.copy_events_types)
                         for s in stored_events:
                             copy.write_row((s.originator_id, s.originator_version, s.topic, s.state))
                     self._chain(curs, stored_events, bulk=True)
@@ -117,6 +123,7 @@ class ChainedPostgresApplicationRecorder(ChainReader, PostgresApplicationRecorde
             c.executemany(self.sql_insert_chain, list(rows))
             return
         with c.copy(self.sql_copy_chain) as copy:
+            copy.set_types(self.copy_chain_types)
             for link in rows:
                 copy.write_row(link)
 
