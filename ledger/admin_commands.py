@@ -108,16 +108,21 @@ def verify(session: Session, checkpoints: tuple[Any, ...], public_key: str | Non
         findings = check_chain(recorder, advance)
     # Deals are named from the read side, caught up only when a problem needs a name or the
     # read models are checked: a clean --chain-only verify reads the chain and nothing else.
-    deal_ids = _deal_ids(session.reader) if findings.names_deals or not chain_only else {}
+    # Without the ledger's key the read side cannot be read; the chain is checked all the same.
+    reader, unreadable = _read_side(session) if findings.names_deals or not chain_only else (None, None)
+    deal_ids = _deal_ids(reader) if reader else {}
     size, problems = findings.size, findings.problems(deal_ids.get)
     if not chain_only:
         with progress("checking the database's integrity", None):
             problems += [Problem("database", message) for message in integrity()]  # type: ignore[misc]
-        with progress("checking the read models against the events", None, "deals") as advance:
-            problems += [
-                Problem("read-models", what if what.startswith("read models not") else f"{what}; run `ledger rebuild`", None, deal or None)
-                for deal, what in session.reader.mismatches(advance, jobs)
-            ]  # fmt: skip
+        if reader is None:
+            problems.append(Problem("read-models", f"read models not checked: {unreadable}"))
+        else:
+            with progress("checking the read models against the events", None, "deals") as advance:
+                problems += [
+                    Problem("read-models", what if what.startswith("read models not") else f"{what}; run `ledger rebuild`", None, deal or None)
+                    for deal, what in reader.mismatches(advance, jobs)
+                ]  # fmt: skip
     trusted = public_key or _local_public_key()
     for file in checkpoints:
         try:
@@ -168,6 +173,16 @@ def checkpoint(session: Session, key: Path | None, out: Path | None) -> None:
     if out:
         out.write_text(text + "\n")
     click.echo(text)
+
+
+def _read_side(session: Session) -> tuple[Any, str | None]:
+    """The session's reader, or None and why not where the key given cannot read the ledger."""
+    from ledger.mapper import CipherError
+
+    try:
+        return session.reader, None
+    except CipherError as error:
+        return None, str(error)
 
 
 def _deal_ids(reader: Any) -> dict[Any, str]:

@@ -135,6 +135,7 @@ class DealLedger(Application[UUID]):
         `labels` name each draft in error messages ("line 12").
         """
         drafts = list(drafts)
+        self.check_key()
         for attempt in range(CONFLICT_RETRIES):
             outcome = self.decide(drafts, labels)
             try:
@@ -178,6 +179,7 @@ class DealLedger(Application[UUID]):
         from ledger.collector import collector_paused
         from ledger.import_keys import ImportKeys
 
+        self.check_key()
         result = Imported()
         deals: dict[str, domain.Deal | None] = {}
         keys = ImportKeys()
@@ -201,6 +203,15 @@ class DealLedger(Application[UUID]):
         finally:
             keys.close()
         return result
+
+    def check_key(self) -> None:
+        """`reading.check_key` of this ledger, once: before the first write, so that a wrong key,
+        or none for an encrypted ledger, writes nothing."""
+        if not self._key_checked:
+            reading.check_key(self)
+            self._key_checked = True
+
+    _key_checked = False
 
     def _note_new_deals(self, drafts: list[Draft | RetractionDraft], deals: dict[str, domain.Deal | None]) -> None:
         """Notes the batch's deals that have no events yet (None in `deals`), found in one query:

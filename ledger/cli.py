@@ -183,11 +183,13 @@ class Session:
         """The read side, caught up with every event recorded so far."""
         quick = self.quick
         if quick is not None and quick.caught_up():
+            quick.check_key()
             return quick
         from ledger.output import progress
         from projections.catchup import Reader
 
         reader = Reader(self.store)
+        reader.check_key()
         behind = reader.behind()
         if behind < 5000:  # well under a second: no bar
             reader.catch_up()

@@ -112,6 +112,10 @@ class PgQuickStore(QuickStore):
         return self.rows(statement, (application_name,))[0][0]
 
     @property
+    def _first_event(self) -> str:  # type: ignore[override]
+        return f"SELECT originator_id, originator_version, topic, state FROM {self.events} ORDER BY notification_id LIMIT 1"
+
+    @property
     def _position(self) -> str:
         return f'SELECT MAX(notification_id) FROM {self.prefix}"{TRACKING}" WHERE application_name = $1'
 

@@ -122,5 +122,17 @@ class QuickStore:
     def stream(self, stream: Any) -> list[tuple[int, str, bytes]]:
         return stream_rows(self.connection.cursor(), hex_id(stream))
 
+    def first_event(self) -> tuple[Any, int, str, bytes] | None:
+        """(stream id, version, topic, state) of the first stored event, or None."""
+        from uuid import UUID
+
+        rows = self.rows(self._first_event)
+        if not rows:
+            return None
+        stream, version, topic, state = rows[0]
+        return (stream if isinstance(stream, UUID) else UUID(str(stream)), version, topic, bytes(state))
+
+    _first_event = "SELECT originator_id, originator_version, topic, state FROM stored_events ORDER BY rowid LIMIT 1"
+
     def close(self) -> None:
         self.connection.close()

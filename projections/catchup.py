@@ -54,6 +54,13 @@ class Reader:
                 time.sleep(random.uniform(0.05, 0.2) * attempt)
         self.sealer = Sealer(app.mapper.cipher, app.env.get("CIPHER_KEY"))
 
+    def check_key(self) -> None:
+        """Refuses a key the ledger's events cannot be read with, before its read models are read
+        (`ledger.reading.check_key`)."""
+        from ledger.reading import check_key
+
+        check_key(self.app)
+
     def position(self) -> int:
         """The last notification the read models include."""
         return self.index.max_tracking_id(self.app.name) or 0

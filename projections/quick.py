@@ -78,6 +78,13 @@ class QuickReader(Reader):
                 self._caught_up = False
         return self._caught_up
 
+    def check_key(self) -> None:
+        """Refuses, as `Reader.check_key` does, to read the read models of an encrypted ledger: its
+        first stored event is not plain JSON, and reading it says so (`plain_record`)."""
+        first = self.store.first_event()
+        if first is not None:
+            plain_record(*first)
+
     def position(self) -> int:
         return self.store.position(NAME)
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from ledger.cli import cli
+from tests.conftest import Backend
 
 MARKERS = ["Zanzibarquux", "Plumbobbery", "秘密交易甲", "Quoxwidget"]
 
@@ -149,3 +151,106 @@ def test_a_deals_own_commands_on_a_keyed_ledger_read_its_events_without_catching
     assert len(json.loads(invoke(db, "history", "secret-deal", "--json", key=key).stdout)["events"]) == 2
     assert invoke(db, "deals", key=key).exit_code == 0  # the cross-deal view catches up
     assert position() > behind
+
+
+# The key is checked against the ledger's first event before anything is read from the read
+# models or written: they are sealed with that key, and a new deal holds no event to decrypt.
+NO_KEY = "cannot read the stored state of event {first} version 1: it is corrupt (or it is encrypted and LEDGER_CIPHER_KEY is not set)"
+WRONG_KEY = "cannot decrypt the ledger's events: LEDGER_CIPHER_KEY is not the key they were written with"
+NOT_ENCRYPTED = "the ledger's events are not encrypted: unset LEDGER_CIPHER_KEY to use it"
+WRITES = [
+    ["append", "new-deal", "talks-opened", "--source", "S", "--reported", "2026-01-29", "--figure", "size=$1B"],
+    ["append", "secret-deal", "amount-revised", "--source", "S", "--reported", "2026-01-29", "--figure", "size=$2B"],
+]
+READS = [["deals"], ["deals", "--json"], ["party", MARKERS[3].lower()], ["party", MARKERS[3].lower(), "--json"]]
+
+
+def on(backend: Backend, *args: str, key: str | None):
+    return CliRunner().invoke(cli, ["--db", backend.db, *args], env={"LEDGER_CIPHER_KEY": key or ""})
+
+
+@pytest.mark.parametrize("given", ["none", "another"])
+def test_reads_of_the_read_models_without_the_ledgers_key_fail_in_one_line(backend: Backend, given: str) -> None:
+    """`deals` failed with 'unexpected JSONDecodeError' or 'unexpected ValueError: Invalid cipher
+    tag', and `party` said the party had no commitments: its id is kept as a keyed hash."""
+    key = new_key()
+    record_on(backend, key)
+    expected = no_key_message(backend) if given == "none" else WRONG_KEY
+    for args in READS:
+        result = on(backend, *args, key=None if given == "none" else new_key())
+        assert (result.exit_code, result.stdout) == (1, ""), (args, result.output)
+        assert result.stderr == f"Error: {expected}\n", args
+
+
+@pytest.mark.parametrize("given", ["none", "another"])
+def test_writes_without_the_ledgers_key_are_refused_and_nothing_is_written(
+    backend: Backend, given: str, tmp_path: Path
+) -> None:
+    """A report of a new deal was written sealed with the other key, or plain in the encrypted
+    ledger: the ledger then held events no single key could read."""
+    key = new_key()
+    record_on(backend, key)
+    lines = tmp_path / "new.jsonl"
+    lines.write_text(json.dumps({"deal": "other-deal", "kind": "talks-opened", "reported": "2026-01-29",
+                                 "source": "S", "figures": {"size": "$1B"}}) + "\n")  # fmt: skip
+    expected = no_key_message(backend) if given == "none" else WRONG_KEY
+    before = backend.count_events()
+    for args in [*WRITES, ["import", str(lines)]]:
+        result = on(backend, *args, key=None if given == "none" else new_key())
+        assert (result.exit_code, result.stdout) == (1, ""), (args, result.output)
+        assert result.stderr == f"Error: {expected}\n", args
+    assert backend.count_events() == before
+    assert on(backend, "verify", key=key).exit_code == 0
+
+
+def test_a_key_for_a_ledger_without_one_is_refused_and_nothing_is_written(backend: Backend) -> None:
+    assert on(backend, *WRITES[1], key=None).exit_code == 0  # secret-deal, plain
+    before = backend.count_events()
+    for args in [*WRITES, ["deals"], ["party", "s"]]:
+        result = on(backend, *args, key=new_key())
+        assert (result.exit_code, result.stderr) == (1, f"Error: {NOT_ENCRYPTED}\n"), (args, result.output)
+    assert backend.count_events() == before
+
+
+def test_the_key_holder_still_writes_and_reads_and_an_empty_ledger_takes_any_key(backend: Backend) -> None:
+    key = new_key()
+    assert on(backend, "deals", key=key).exit_code == 0  # nothing recorded yet: nothing to check against
+    record_on(backend, key)
+    for args in WRITES:
+        assert on(backend, *args, key=key).exit_code == 0, args
+    assert sorted(row["deal"] for row in json.loads(on(backend, "deals", "--json", key=key).stdout)) == [
+        "new-deal", "secret-deal",
+    ]  # fmt: skip
+
+
+def record_on(backend: Backend, key: str) -> None:
+    result = on(
+        backend, "append", "secret-deal", "talks-opened", "--source", MARKERS[0], "--reported", "2026-01-28",
+        "--party", f"{MARKERS[3].lower()}:{MARKERS[3]}=up to $30B", "--figure", "size=$123456789", key=key,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert on(backend, "deals", key=key).exit_code == 0  # the read models are caught up, and sealed
+
+
+def no_key_message(backend: Backend) -> str:
+    """What reading the ledger's first event without the key says."""
+    result = on(backend, "history", "secret-deal", key=None)
+    assert result.exit_code == 1
+    first = result.stderr.split("event ", 1)[1].split(" ", 1)[0]
+    return NO_KEY.format(first=first)
+
+
+@pytest.mark.parametrize("given", ["none", "another"])
+def test_verify_without_the_key_checks_the_chain_and_says_the_read_models_were_not_checked(
+    backend: Backend, given: str
+) -> None:
+    """The chain covers the stored bytes, sealed or not: it needs no key. The read models do."""
+    key = new_key()
+    record_on(backend, key)
+    expected = no_key_message(backend) if given == "none" else WRONG_KEY
+    result = on(backend, "verify", "--json", key=None if given == "none" else new_key())
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert report["size"] == 1
+    assert [(p["check"], p["message"]) for p in report["problems"]] == [("read-models", f"read models not checked: {expected}")]
+    assert on(backend, "verify", key=key).exit_code == 0
