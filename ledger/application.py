@@ -73,6 +73,8 @@ class DealLedger(Application[UUID]):
     """Appends reports about deals and reads them back."""
 
     name = reading.NAME
+    #: Whether the key given was checked against the ledger's events (`check_key`).
+    _key_checked = False
     env: ClassVar[dict[str, str]] = {
         **reading.ENV,  # the transcoder and mapper: the read side opens the store with the same
         # Deals stay cached and are fast-forwarded with only their new events, so a
@@ -210,8 +212,6 @@ class DealLedger(Application[UUID]):
         if not self._key_checked:
             reading.check_key(self)
             self._key_checked = True
-
-    _key_checked = False
 
     def _note_new_deals(self, drafts: list[Draft | RetractionDraft], deals: dict[str, domain.Deal | None]) -> None:
         """Notes the batch's deals that have no events yet (None in `deals`), found in one query:
