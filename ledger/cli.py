@@ -140,6 +140,10 @@ class Session:
         from ledger.errors import StorageError
 
         settings = self.location.settings()
+        if not self.location.is_postgres:
+            from ledger.sqlite_reads import refuse_foreign_file
+
+            refuse_foreign_file(settings["SQLITE_DBNAME"])
         for attempt in range(3):
             try:
                 return opener(env=settings)

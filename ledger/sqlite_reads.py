@@ -56,6 +56,30 @@ def hex_id(stream: Any) -> str:
     return stream.hex if hasattr(stream, "hex") else str(stream).replace("-", "")
 
 
+def refuse_foreign_file(path: str) -> None:
+    """Refuses a SQLite file that holds another program's database (tables, none of them the
+    ledger's events): opening it as a ledger would add the ledger's tables to it, even for a
+    read. A new or empty file, a ledger, and a file that is not a database at all (which
+    opening reports) pass."""
+    import os
+    import sqlite3
+    from contextlib import closing
+    from pathlib import Path
+
+    from ledger.errors import StorageError
+
+    if not os.path.isfile(path) or os.path.getsize(path) == 0:
+        return
+    try:
+        with closing(sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)) as connection:
+            tables = sorted(row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'"))
+    except sqlite3.DatabaseError:
+        return
+    if tables and "stored_events" not in tables:
+        shown = ", ".join(tables[:5]) + (", …" if len(tables) > 5 else "")
+        raise StorageError(f"{path} is a SQLite database, but not a ledger (its tables: {shown}); give a new file or a ledger")
+
+
 def worker_file(name: str) -> tuple[str, str] | None:
     """("sqlite", name) for a ledger file that worker processes can open (`projections.parallel`);
     None for anything else (an in-memory database, a URI)."""

@@ -376,3 +376,33 @@ def test_an_import_line_recorded_in_the_future_is_refused(backend: Backend, tmp_
     assert result.exit_code == 1
     assert "record time 2999-01-01T00:00:00+00:00 is in the future" in result.stderr
     assert backend.count_events() == 0
+
+
+def test_another_programs_sqlite_database_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    """Opening it as a ledger added the ledger's tables to it, even for `deals`."""
+    import sqlite3
+    import subprocess
+    import sys
+    from contextlib import closing
+
+    other = tmp_path / "notes.db"
+    with closing(sqlite3.connect(other)) as connection, connection:
+        connection.execute("CREATE TABLE notes (body TEXT)")
+        connection.execute("INSERT INTO notes VALUES ('mine')")
+    before = other.read_bytes()
+    lines = tmp_path / "one.jsonl"
+    lines.write_text(json.dumps({"deal": "a", "kind": "talks-opened", "reported": "2026-01-28", "source": "S",
+                                 "figures": {"size": "$1B"}}) + "\n")  # fmt: skip
+    expected = f"Error: {other} is a SQLite database, but not a ledger (its tables: notes); give a new file or a ledger\n"
+    for args in (["deals"], ["history", "a"], ["init"], ["verify"], ["import", str(lines)],
+                 ["append", "a", "talks-opened", "--source", "S", "--reported", "2026-01-28", "--figure", "size=$1B"]):  # fmt: skip
+        result = CliRunner().invoke(cli, ["--db", str(other), *args])
+        assert (result.exit_code, result.stdout, result.stderr) == (1, "", expected), args
+    done = subprocess.run([sys.executable, "-m", "ledger", "--db", str(other), "deals"], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr) == (1, expected)
+    assert other.read_bytes() == before
+
+    empty = tmp_path / "empty.db"
+    empty.touch()  # an empty file is a new ledger
+    result = CliRunner().invoke(cli, ["--db", str(empty), "import", str(lines)])
+    assert result.exit_code == 0, result.output
