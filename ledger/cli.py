@@ -283,11 +283,19 @@ def wrap_errors(function: Any) -> Any:
     return wrapper
 
 
+def _given(db: str | None) -> str | None:
+    """Refuses an empty --db (`--db "$UNSET"` in a script), which would have meant the default ledger."""
+    if db is not None and not db.strip():
+        raise click.BadParameter("is empty: give a SQLite file path or a postgresql:// URL", param_hint="'--db' (or LEDGER_DB)")
+    return db
+
+
 @click.group(cls=LedgerGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.option(
     "--db",
     metavar="PATH|URL",
     envvar="LEDGER_DB",
+    callback=lambda ctx, param, value: _given(value),
     help="SQLite file or postgresql:// URL [env LEDGER_DB; default "
     "$XDG_DATA_HOME/deal-ledger/ledger.db].",
 )

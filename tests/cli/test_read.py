@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -220,3 +221,16 @@ def test_history_of_xai_shows_the_target_and_the_close(demo: Backend) -> None:
     assert points(history, figure="target")[0]["value"]["low"] == 15_000_000_000
     assert points(history, figure="size")[0]["value"]["low"] == 20_000_000_000
     assert {p["party"] for p in history["figures"] if p["party"]} >= {"nvidia", "cisco-investments", "qatar-investment-authority"}
+
+
+def test_an_empty_db_is_refused_not_taken_for_the_default_ledger(tmp_path: Path) -> None:
+    """`ledger --db "$UNSET" append …` in a script wrote to the default ledger."""
+    home = tmp_path / "data"
+    for args, env in ((["--db", ""], {}), (["--db", "  "], {}), ([], {"LEDGER_DB": " "})):
+        result = CliRunner().invoke(
+            cli, [*args, "append", "a", "talks-opened", "--source", "S", "--reported", "2026-01-28", "--figure", "size=$1B"],
+            env={"XDG_DATA_HOME": str(home), **env},
+        )  # fmt: skip
+        assert result.exit_code == 2, (args, env, result.output)
+        assert result.stderr.startswith("Error: Invalid value for '--db' (or LEDGER_DB): is empty"), result.stderr
+    assert not home.exists()
