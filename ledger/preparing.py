@@ -180,11 +180,18 @@ def _prepare_in_worker(*block: Any) -> tuple[list[tuple[Any, ...]], Any]:
         gc.collect(1)
 
 
+#: What some editors write at the start of a UTF-8 file: not part of its first line.
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
 def _blocks(file: IO[bytes]) -> Iterator[tuple[int, bytes]]:
-    """(number of its first line, bytes) for each block of `BLOCK_LINES` lines of the file."""
+    """(number of its first line, bytes) for each block of `BLOCK_LINES` lines of the file; a
+    UTF-8 byte order mark at its very start is left out."""
     lines: list[bytes] = []
     first = 1
-    for line in file:
+    for number, line in enumerate(file):
+        if number == 0 and line.startswith(UTF8_BOM):
+            line = line[len(UTF8_BOM) :]
         lines.append(line)
         if len(lines) == BLOCK_LINES:
             yield first, b"".join(lines)

@@ -406,3 +406,22 @@ def test_another_programs_sqlite_database_is_refused_and_left_as_it_was(tmp_path
     empty.touch()  # an empty file is a new ledger
     result = CliRunner().invoke(cli, ["--db", str(empty), "import", str(lines)])
     assert result.exit_code == 0, result.output
+
+
+def test_a_byte_order_mark_at_the_start_of_an_import_file_is_not_part_of_its_first_line(backend: Backend, tmp_path: Path) -> None:
+    """Editors on Windows save UTF-8 with one; it was refused as 'line 1: not valid JSON'."""
+    line = {"deal": "openai-2026", "kind": "talks-opened", "reported": "2026-01-28", "source": "The Information",
+            "figures": {"size": "至多1000亿美元"}}  # fmt: skip
+    marked = tmp_path / "marked.jsonl"
+    marked.write_bytes(b"\xef\xbb\xbf" + json.dumps(line, ensure_ascii=False).encode() + b"\n")
+    result = run(backend, "import", str(marked))
+    assert result.exit_code == 0, result.output
+    assert [e["figures"]["size"]["text"] for e in history(backend, "openai-2026")["events"]] == ["至多1000亿美元"]
+
+    elsewhere = tmp_path / "elsewhere.jsonl"
+    second = {**line, "deal": "xai-2026"}
+    elsewhere.write_bytes(json.dumps(second).encode() + b"\n\xef\xbb\xbf" + json.dumps(second).encode() + b"\n")
+    before = backend.count_events()
+    refused = run(backend, "import", str(elsewhere))
+    assert refused.exit_code == 2 and refused.stderr.startswith("Error: line 2: not valid JSON"), refused.output
+    assert backend.count_events() == before
