@@ -109,6 +109,8 @@ def one_line(error: ValidationError) -> IntakeError:
     """The first problem pydantic found, as one line naming the field."""
     first = error.errors(include_url=False)[0]
     loc = list(first["loc"])
+    if loc[-1:] == ["[key]"]:  # a mapping's key (a figure's name): the message quotes it
+        loc = loc[:-2]
     if loc[:1] == ["commitments"] and len(loc) >= 2:
         # A commitment is written as {"party", "name", "amount"} under "parties".
         member = {"id": "party", "name": "name"}.get(str(loc[4]) if len(loc) > 4 else "", "party")

@@ -23,6 +23,14 @@ def test_an_unknown_field_of_a_commitment_is_named_with_its_place() -> None:
     assert str(refused.value) == "parties[1].ammount: unknown field"
 
 
+@pytest.mark.parametrize("name", ["Big Size", "", "size!"])
+def test_a_figure_name_that_is_not_a_slug_is_quoted_under_figures(name: str) -> None:
+    """It was named as 'figures.Big Size.[key]', pydantic's place for a mapping's key."""
+    with pytest.raises(IntakeError) as refused:
+        read_report({**LINE, "figures": {"size": "$1B", name: "$2B"}})
+    assert str(refused.value) == f"figures: {name!r} is not a slug (lowercase letters, digits and hyphens, 1-64 characters)"
+
+
 def test_the_fields_an_export_line_keeps_are_known() -> None:
     line = {**LINE, "event_id": "0b5a4c1e-2d7f-4c55-9a51-3f1d2e6a7b80", "recorded": "2026-01-28T00:00:00+00:00",
             "recorded_by": "ana", "version": 3, "parties": [{"party": "nvidia", "name": "NVIDIA", "amount": None}]}  # fmt: skip
