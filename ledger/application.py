@@ -73,8 +73,6 @@ class DealLedger(Application[UUID]):
     """Appends reports about deals and reads them back."""
 
     name = reading.NAME
-    #: Whether the key given was checked against the ledger's events (`check_key`).
-    _key_checked = False
     env: ClassVar[dict[str, str]] = {
         **reading.ENV,  # the transcoder and mapper: the read side opens the store with the same
         # Deals stay cached and are fast-forwarded with only their new events, so a
@@ -137,7 +135,7 @@ class DealLedger(Application[UUID]):
         `labels` name each draft in error messages ("line 12").
         """
         drafts = list(drafts)
-        self.check_key()
+        reading.check_key(self)  # before the first write: a wrong key, or none, writes nothing
         for attempt in range(CONFLICT_RETRIES):
             outcome = self.decide(drafts, labels)
             try:
@@ -181,7 +179,7 @@ class DealLedger(Application[UUID]):
         from ledger.collector import collector_paused
         from ledger.import_keys import ImportKeys
 
-        self.check_key()
+        reading.check_key(self)
         result = Imported()
         deals: dict[str, domain.Deal | None] = {}
         keys = ImportKeys()
@@ -205,13 +203,6 @@ class DealLedger(Application[UUID]):
         finally:
             keys.close()
         return result
-
-    def check_key(self) -> None:
-        """`reading.check_key` of this ledger, once: before the first write, so that a wrong key,
-        or none for an encrypted ledger, writes nothing."""
-        if not self._key_checked:
-            reading.check_key(self)
-            self._key_checked = True
 
     def _note_new_deals(self, drafts: list[Draft | RetractionDraft], deals: dict[str, domain.Deal | None]) -> None:
         """Notes the batch's deals that have no events yet (None in `deals`), found in one query:

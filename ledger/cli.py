@@ -283,7 +283,7 @@ def wrap_errors(function: Any) -> Any:
     return wrapper
 
 
-def _given(db: str | None) -> str | None:
+def _given(ctx: click.Context, param: click.Parameter, db: str | None) -> str | None:
     """Refuses an empty --db (`--db "$UNSET"` in a script), which would have meant the default ledger."""
     if db is not None and not db.strip():
         raise click.BadParameter("is empty: give a SQLite file path or a postgresql:// URL", param_hint="'--db' (or LEDGER_DB)")
@@ -295,7 +295,7 @@ def _given(db: str | None) -> str | None:
     "--db",
     metavar="PATH|URL",
     envvar="LEDGER_DB",
-    callback=lambda ctx, param, value: _given(value),
+    callback=_given,
     help="SQLite file or postgresql:// URL [env LEDGER_DB; default "
     "$XDG_DATA_HOME/deal-ledger/ledger.db].",
 )

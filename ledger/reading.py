@@ -79,23 +79,25 @@ class LedgerStore:
 def check_key(store: Any) -> None:
     """Refuses, in one line (`ledger.mapper.CipherError`), a key that cannot read the ledger's
     events: none for an encrypted ledger, another one, or one for a ledger that has none.
-    `store`: a `LedgerStore` or the application. It reads the first stored event (an empty
-    ledger takes any key). Run before the read models are read (they are sealed with the
-    same key: they would fail to open or find nothing) and before anything is written (an
-    event sealed with another key, or left plain in an encrypted ledger, could not be
-    read with the others)."""
+    `store`: a `LedgerStore` or the application, checked once. It reads the first stored
+    event (an empty ledger takes any key). Run before the read models are read (they are
+    sealed with the same key: they would fail to open or find nothing) and before anything
+    is written (an event sealed with another key, or left plain in an encrypted ledger,
+    could not be read with the others)."""
     from ledger.mapper import CipherError
 
-    first = store.recorder.select_notifications(start=1, limit=1)
-    if not first:
+    if getattr(store, "key_checked", False):
         return
-    event = first[0]
-    try:
-        store.mapper.decode_state(event.state, f"event {event.originator_id} version {event.originator_version}")
-    except CipherError:
-        if store.mapper.cipher and _plain_json(event.state):
-            raise CipherError("the ledger's events are not encrypted: unset LEDGER_CIPHER_KEY to use it") from None
-        raise
+    first = store.recorder.select_notifications(start=1, limit=1)
+    if first:
+        event = first[0]
+        try:
+            store.mapper.decode_state(event.state, f"event {event.originator_id} version {event.originator_version}")
+        except CipherError:
+            if store.mapper.cipher and _plain_json(event.state):
+                raise CipherError("the ledger's events are not encrypted: unset LEDGER_CIPHER_KEY to use it") from None
+            raise
+    store.key_checked = True
 
 
 def _plain_json(state: bytes) -> bool:
