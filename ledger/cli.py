@@ -194,11 +194,8 @@ class Session:
 
         reader = Reader(self.store)
         reader.check_key()
-        behind = reader.behind()
-        if behind < 5000:  # well under a second: no bar
-            reader.catch_up()
-            return reader
-        with progress("catching up read models", None, "deals") as advance:
+        # A few new events can touch many deals, each refolded whole: a bar only once it takes a while.
+        with progress("catching up read models", None, "deals", after=1.0) as advance:
             reader.catch_up(advance)
         return reader
 

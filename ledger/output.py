@@ -83,14 +83,43 @@ def warn(text: str) -> None:
 
 
 @contextmanager
-def progress(label: str, total: int | None, unit: str | None = None) -> Iterator[Any]:
+def progress(label: str, total: int | None, unit: str | None = None, after: float = 0.0) -> Iterator[Any]:
     """A progress bar on a terminal's stderr; a no-op when not on a terminal.
 
     With no `total` the bar pulses; with a `unit` it also counts ("4,500 deals").
+    With `after`, the bar appears at the first advance made `after` seconds or
+    more from the start: work that may be quick or slow shows nothing (and loads
+    nothing) when quick.
     """
     if not sys.stderr.isatty() or "CI" in os.environ:
         yield lambda advance=1: None
         return
+    if not after:
+        with _bar(label, total, unit) as advance:
+            yield advance
+        return
+    import time
+    from contextlib import ExitStack
+
+    deadline = time.monotonic() + after
+    done = 0
+    shown: Any = None
+    with ExitStack() as stack:
+
+        def advance(n: int = 1) -> None:
+            nonlocal done, shown
+            done += n
+            if shown is None and time.monotonic() >= deadline:
+                shown = stack.enter_context(_bar(label, total, unit))
+                shown(done)
+            elif shown is not None:
+                shown(n)
+
+        yield advance
+
+
+@contextmanager
+def _bar(label: str, total: int | None, unit: str | None) -> Iterator[Any]:
     from rich.console import Console
     from rich.progress import Progress, TextColumn
 

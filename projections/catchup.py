@@ -69,7 +69,7 @@ class Reader:
         """How many notifications the read models have yet to process."""
         return (self.app.recorder.max_notification_id() or 0) - self.position()
 
-    def catch_up(self, advance: Callable[[int], None] | None = None) -> int:
+    def catch_up(self, advance: Callable[[int], None] | None = None, jobs: int | None = None) -> int:
         """Processes every notification recorded since the tracking position.
 
         One catch-up at a time: another process catching up meanwhile is
@@ -86,7 +86,7 @@ class Reader:
             if self._rebuild_pays(writer, last - start, last, len(streams)):
                 self._refill(writer, advance)
             else:
-                self._catch_up(writer, advance, source=source, touched=(streams, last))
+                self._catch_up(writer, advance, jobs, source=source, touched=(streams, last))
             return last - start
 
     def _rebuild_pays(self, writer: Any, new: int, last: int, touched: int) -> bool:
@@ -117,10 +117,11 @@ class Reader:
         start = 0 if refill else writer.position(self.app.name)
         source = source or self._source(writer)
         streams, last = touched or source.touched(start)
-        jobs = default_jobs(last - start) if jobs is None else jobs
+        if jobs is None:
+            jobs = default_jobs(self._refold_size(writer, streams, last) if start else last)
         events_at = self._events_at()
         empty = (lambda: writer.clear(self.app.name)) if refill else None
-        if jobs > 1 and (refill or writer.fresh) and events_at and len(streams) >= jobs:
+        if jobs > 1 and events_at and len(streams) >= jobs:
             self._fold_in_parallel(writer, streams, events_at, jobs, advance, empty)
         else:
             if empty:
@@ -129,6 +130,15 @@ class Reader:
         if last > start:
             writer.write({}, {}, [], Tracking(self.app.name, last))
         return last - start
+
+    @staticmethod
+    def _refold_size(writer: Any, streams: list[Any], last: int) -> int:
+        """About how many events a catch-up of `streams` (up to notification `last`) refolds."""
+        from projections.parallel import refold_size
+
+        if len(streams) < 2:  # a read after an append: no need to count the deals
+            return len(streams)
+        return refold_size(len(streams), last, writer.count("deal_index"))
 
     def _fold(self, writer: Any, source: Any, streams: list[Any], advance: Callable[[int], None] | None) -> None:
         """Folds the deals of `streams` and writes their rows, in this process."""
@@ -152,7 +162,7 @@ class Reader:
         emptying of the read models) runs once the workers have started: they read only events."""
         import multiprocessing
 
-        from projections.parallel import chunk_rows, copy_chunk, workers
+        from projections.parallel import chunk_folds, chunk_rows, copy_chunk, replace_from_chunk, workers
 
         done = multiprocessing.get_context("spawn").Value("q", 0)
         reported = 0
@@ -171,8 +181,10 @@ class Reader:
             for i, chunk in enumerate(started.chunks(tick)):
                 if events_at[0] == "sqlite":
                     name = f"chunk{i}"
-                    copy_chunk(cursor, chunk, name)
+                    (copy_chunk if writer.fresh else replace_from_chunk)(cursor, chunk, name)
                     writer.attached.append((cursor.connection, name))
+                elif not writer.fresh:  # a catch-up: the chunk's deals' rows replace theirs
+                    writer.write(*chunk_folds(chunk))
                 else:
                     for table, columns, rows in chunk_rows(chunk):
                         writer.add(table, columns, rows)

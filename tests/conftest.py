@@ -102,9 +102,10 @@ def sqlite_backend(tmp_path: Path) -> Backend:
     return Backend("sqlite", str(tmp_path / "ledger.db"))
 
 
-def with_stderr_on_a_terminal(args: list[str], stdout: Any) -> tuple[int, bytes]:
-    """Runs `python -m ledger ARGS` with stderr on a pseudo-terminal (where progress bars are
-    drawn) and stdout to `stdout`; its exit code and everything it drew on the terminal."""
+def with_stderr_on_a_terminal(args: list[str], stdout: Any, program: tuple[str, ...] = ("-m", "ledger")) -> tuple[int, bytes]:
+    """Runs `python -m ledger ARGS` (or `python PROGRAM ARGS`) with stderr on a pseudo-terminal
+    (where progress bars are drawn) and stdout to `stdout`; its exit code and everything it drew
+    on the terminal."""
     import pty
     import subprocess
     import sys
@@ -112,7 +113,7 @@ def with_stderr_on_a_terminal(args: list[str], stdout: Any) -> tuple[int, bytes]
     terminal, stderr = pty.openpty()
     env = {name: value for name, value in os.environ.items() if name != "CI"}  # CI turns bars off
     try:
-        done = subprocess.run([sys.executable, "-m", "ledger", *args], stdout=stdout, stderr=stderr, env=env, timeout=120)
+        done = subprocess.run([sys.executable, *program, *args], stdout=stdout, stderr=stderr, env=env, timeout=120)
     finally:
         os.close(stderr)
     shown = b""

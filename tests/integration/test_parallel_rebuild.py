@@ -6,8 +6,10 @@ import os
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
+import orjson
 import pytest
 from click.testing import CliRunner
 
@@ -17,7 +19,7 @@ from ledger.application import DealLedger
 from ledger.cli import cli
 from ledger.storage import locate
 from projections.catchup import Reader
-from projections.parallel import MAX_ATTACHED, dealt, default_jobs, shares
+from projections.parallel import MAX_ATTACHED, dealt, default_jobs, refold_size, shares
 from tests.conftest import Backend
 from tests.integration.test_rebuild import TABLES, contents
 
@@ -194,3 +196,48 @@ def test_an_encrypted_ledger_rebuilds_on_one_process_and_stays_sealed(lines: Pat
     with sqlite3.connect(db) as connection:
         assert connection.execute("SELECT COUNT(*) FROM party_index WHERE party = 'a16z'").fetchone()[0] == 0
         assert connection.execute("SELECT COUNT(*) FROM party_index").fetchone()[0] > 0
+
+
+def test_a_catch_up_of_many_deals_on_workers_replaces_their_rows_on_both_backends(
+    lines: Path, backend: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first read after an import into a large ledger refolds every deal the import touched:
+    on workers, as a rebuild does, their rows replace the old ones and nothing else changes."""
+    assert CliRunner().invoke(cli, ["--db", backend.db, "import", str(lines)]).exit_code == 0
+    app = DealLedger(env=locate(backend.db).settings())
+    reader = Reader(app)
+    reader.catch_up()
+    # New reports (another source's) for most deals, and a deal of its own.
+    later = tmp_path / "later.jsonl"
+    reports = [orjson.loads(line) for line in lines.read_bytes().splitlines()]
+    reports = [r for r in reports if "source" in r and r["kind"] != "retraction"][::5]
+    for report in reports:
+        report.pop("event_id", None), report.pop("recorded", None)
+        report["source"]["name"] += " Daily"
+    reports.append({"deal": "fresh-deal-2026", "kind": "talks-opened", "reported": "2026-01-28",
+                    "source": {"name": "Reuters"}, "figures": {"size": "up to $1B"}})  # fmt: skip
+    later.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in reports))
+    assert CliRunner().invoke(cli, ["--db", backend.db, "import", str(later)]).exit_code == 0
+    touched = len({r["deal"] for r in reports})
+    assert touched > 30
+    # Workers fold in a scratch directory of their own, while the catch-up tells of progress.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    scratch_seen: set[str] = set()
+    seen = lambda n: scratch_seen.update(p.name for p in tmp_path.glob("ledger-rebuild-*"))
+    assert reader.catch_up(seen, jobs=2) == len(reports)
+    assert scratch_seen, "the catch-up did not fold on workers"
+    assert list(tmp_path.glob("ledger-rebuild-*")) == []
+    caught_up = contents(reader)
+    assert len(caught_up["event_index"]) == 600 + len(reports)
+    assert reader.mismatches() == []
+    reader.rebuild(jobs=1)
+    assert contents(reader) == caught_up
+    app.close()
+
+
+def test_a_catch_up_folds_on_workers_when_it_refolds_many_events() -> None:
+    # An import of 1,000 reports into a million events in 10,000 deals: ~100,000 events again.
+    assert default_jobs(refold_size(1_000, 1_000_000, 10_000)) == min(os.cpu_count() or 1, 4)
+    assert default_jobs(refold_size(1, 1_000_000, 10_000)) == 1
+    assert default_jobs(refold_size(400, 1_000_000, 10_000)) == 1  # 40,000 events: one process
+    assert refold_size(3, 10, 0) == 30  # no deals indexed yet
