@@ -75,7 +75,9 @@ class Reader:
         One catch-up at a time: another process catching up meanwhile is
         waited for, and then there is usually nothing left to do. Returns how
         many notifications were processed. One that would refold most of the
-        ledger rebuilds instead (see `_rebuild_pays`).
+        ledger rebuilds instead (see `_rebuild_pays`). One that refolds many
+        events folds on `jobs` worker processes (by default one per core from
+        `projections.parallel.PARALLEL_FROM_EVENTS` events refolded).
         """
         if self.behind() <= 0:
             return 0
