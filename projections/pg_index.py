@@ -44,9 +44,9 @@ class PostgresIndex(IndexSQL, PostgresTrackingRecorder):
     ) -> None:  # fmt: skip
         """Inserts rows with COPY, many times faster than INSERTs. Where rows may break a key
         (`conflict`), the COPY runs in a savepoint and, if a row does, the rows are INSERTed with
-        `conflict` instead; where many will, they are INSERTed straight away."""
+        `conflict` instead; where many will, they go in through a scratch table (`_add_new`)."""
         if conflict and conflicts_expected:
-            super().add_rows(c, table, columns, rows, conflict)
+            self._add_new(c, table, columns, rows, conflict)
             return
         copy = self.sql(f"COPY {{{table}}} ({', '.join(columns)}) FROM STDIN")
         if conflict:
@@ -62,6 +62,20 @@ class PostgresIndex(IndexSQL, PostgresTrackingRecorder):
             super().add_rows(c, table, columns, rows, conflict)
         if conflict:
             c.execute("RELEASE SAVEPOINT add_rows")
+
+    def _add_new(self, c: Any, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]], conflict: str) -> None:
+        """`add_rows` where most rows break the key (a catch-up adds again the event rows of each
+        deal it refolds): the rows are COPYed into a temporary table, and one INSERT … SELECT
+        with `conflict` takes them in order (by `ctid`, as they were copied). An INSERT a row
+        took ~40 µs each: 3.6 s for the ~83,000 event rows of 1,000 reports in 832 deals."""
+        names = ", ".join(columns)
+        scratch = f"scratch_{table}"
+        c.execute(self.sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS {scratch} (LIKE {{{table}}}) ON COMMIT DROP"))
+        with c.copy(f"COPY {scratch} ({names}) FROM STDIN") as copying:
+            for row in rows:
+                copying.write_row(row)
+        c.execute(self.sql(f"INSERT INTO {{{table}}} ({names}) SELECT {names} FROM {scratch} ORDER BY ctid {conflict}"))
+        c.execute(f"TRUNCATE {scratch}")
 
     def refill(self, c: Any) -> None:
         c.execute("SET LOCAL maintenance_work_mem = '256MB'")  # the sorts of the index builds, in memory

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import orjson
 from click.testing import CliRunner
 
@@ -140,4 +142,26 @@ def test_a_catch_up_whose_new_events_touch_most_deals_is_done_as_a_rebuild(backe
     caught_up = contents(reader)
     reader.rebuild()
     assert contents(reader) == caught_up and reader.mismatches() == []
+    app.close()
+
+
+def test_event_rows_added_again_keep_the_row_of_each_id_and_add_only_new_ones(backend: Backend) -> None:
+    """A catch-up writes again the event rows of every deal it refolds; on PostgreSQL they go in
+    through a scratch table. The rows already there stay, within a batch the first row of an id
+    wins, and a second batch in the same transaction adds only its new rows."""
+    assert CliRunner().invoke(cli, ["--db", backend.db, "import", str(EXAMPLE)]).exit_code == 0
+    app = DealLedger(env=locate(backend.db).settings())
+    reader = Reader(app)
+    reader.catch_up()
+    before = contents(reader)["event_index"]
+    [known] = reader.index.select("SELECT * FROM {event_index} ORDER BY event_id LIMIT 1")
+    new_ids = [str(uuid.UUID(int=n)) for n in (1, 2, 3)]
+    with reader.index.exclusive() as writer:
+        writer.write({}, {}, [(known["event_id"], "elsewhere", "talks-ended", 9), (new_ids[0], "first", "talks-opened", 1),
+                              (new_ids[0], "second", "talks-opened", 1), (new_ids[1], "d", "amount-revised", 2)])  # fmt: skip
+        writer.write({}, {}, [(new_ids[1], "later", "talks-ended", 3), (new_ids[2], "d", "round-closed", 4)])
+    rows = {row["event_id"]: row for row in reader.index.select("SELECT * FROM {event_index}")}
+    assert rows[known["event_id"]] == known
+    assert [(rows[i]["deal"], rows[i]["version"]) for i in new_ids] == [("first", 1), ("d", 2), ("d", 4)]
+    assert len(rows) == len(before) + 3
     app.close()
