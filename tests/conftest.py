@@ -105,25 +105,33 @@ def sqlite_backend(tmp_path: Path) -> Backend:
 def with_stderr_on_a_terminal(args: list[str], stdout: Any, program: tuple[str, ...] = ("-m", "ledger")) -> tuple[int, bytes]:
     """Runs `python -m ledger ARGS` (or `python PROGRAM ARGS`) with stderr on a pseudo-terminal
     (where progress bars are drawn) and stdout to `stdout`; its exit code and everything it drew
-    on the terminal."""
+    on the terminal. The terminal is read while the program runs: a bar redrawn for seconds
+    fills a pseudo-terminal's buffer, and the program would wait for it to be read."""
     import pty
     import subprocess
     import sys
+    import threading
 
     terminal, stderr = pty.openpty()
     env = {name: value for name, value in os.environ.items() if name != "CI"}  # CI turns bars off
+    chunks: list[bytes] = []
+
+    def read_terminal() -> None:
+        while True:
+            try:
+                chunk = os.read(terminal, 65536)
+            except OSError:  # the other end is closed and all was read
+                return
+            if not chunk:
+                return
+            chunks.append(chunk)
+
+    reader = threading.Thread(target=read_terminal, daemon=True)
+    reader.start()
     try:
         done = subprocess.run([sys.executable, *program, *args], stdout=stdout, stderr=stderr, env=env, timeout=120)
     finally:
         os.close(stderr)
-    shown = b""
-    while True:
-        try:
-            chunk = os.read(terminal, 65536)
-        except OSError:  # the other end is closed and all was read
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(terminal)
-    return done.returncode, shown
+        reader.join(timeout=10)
+        os.close(terminal)
+    return done.returncode, b"".join(chunks)
