@@ -399,9 +399,12 @@ class Reader:
         return rows
 
     def party(self, party: str) -> list[dict[str, Any]]:
-        """Every commitment point of a party across deals, oldest reported first."""
+        """Every commitment point of a party across deals, oldest reported first; reports of the same
+        day by when they were recorded, and reports recorded at the same moment (an import's) in
+        the order their deal holds them, as `history` lists them."""
         rows = self.index.select(
-            "SELECT * FROM {party_index} WHERE party = ? ORDER BY deal, reported, recorded",
+            "SELECT p.* FROM {party_index} p LEFT JOIN {event_index} e ON e.event_id = p.event_id "
+            "WHERE p.party = ? ORDER BY p.deal, p.reported, p.recorded, e.version, p.commitment",
             (self.sealer.party(party),),
         )
         for row in rows:

@@ -124,6 +124,24 @@ def test_party_index_shows_nvidia_in_openai_and_xai(demo: Backend) -> None:
     assert {c["deal"] for c in data["commitments"]} >= {"openai-2026", "xai-series-e-2026"}
 
 
+def test_a_party_lists_reports_of_one_day_and_one_import_in_the_order_history_does(backend: Backend, tmp_path: Path) -> None:
+    """An import records its reports at one moment: of the same day, they are listed in the order
+    their deal holds them, not by event id (the ids here run backwards)."""
+    lines = tmp_path / "same-day.jsonl"
+    lines.write_text("".join(
+        json.dumps({"event_id": f"{9 - n:08x}-0000-4000-8000-000000000000", "deal": "tie-2026",
+                    "kind": "talks-opened" if n == 0 else "amount-revised", "reported": "2026-01-28",
+                    "source": {"name": source}, "parties": {"nvidia": amount}}) + "\n"
+        for n, (source, amount) in enumerate([("A", "up to $30B"), ("B", "$20B"), ("C", "$25B"), ("D", "$26B")])
+    ))  # fmt: skip
+    assert CliRunner().invoke(cli, ["--db", backend.db, "import", str(lines)]).exit_code == 0
+    in_history = [e["source"]["name"] for e in run_json(backend, "history", "tie-2026")["events"]]
+    assert in_history == ["A", "B", "C", "D"]
+    commitments = run_json(backend, "party", "nvidia")["commitments"]
+    assert [c["source"] for c in commitments] == in_history
+    assert [c["current"] for c in commitments] == [False, False, False, True]
+
+
 def test_rebuild_gives_the_same_read_models(demo: Backend) -> None:
     before = run_json(demo, "deals")
     counts = run_json(demo, "rebuild")
