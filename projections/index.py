@@ -45,6 +45,8 @@ PARTY_COLUMNS = (
     "party", "deal", "commitment", "name", "event_id", "reported", "recorded",
     "source", "amount", "retracted", "is_current",
 )  # fmt: skip
+#: What tells one party_index row from another: the key of the table `CREATE` makes.
+PARTY_COLUMNS_KEY = ("party", "deal", "event_id", "commitment")
 EVENT_COLUMNS = ("event_id", "deal", "kind", "version")
 #: An event_index row whose event is indexed already (under its first deal) is left out.
 KNOWN_EVENT = "ON CONFLICT (event_id) DO NOTHING"
@@ -75,6 +77,12 @@ class IndexSQL:
         """Inserts rows into a read-model table (one statement for all of them); `conflict` says
         what to do with a row that breaks a key, `conflicts_expected` whether many will."""
         c.executemany(self._insert(table, columns, conflict), rows)
+
+    def replace_party_rows(self, c: Any, deals: list[str], rows: list[tuple[Any, ...]]) -> None:
+        """Makes `rows` the party_index rows of `deals`: their old rows deleted, these added."""
+        c.executemany(self.sql("DELETE FROM {party_index} WHERE deal = ?"), [(deal,) for deal in deals])
+        if rows:
+            self.add_rows(c, "party_index", PARTY_COLUMNS, rows)
 
     datastore: Any
     tracking_table = "tracking"
@@ -164,13 +172,14 @@ class IndexWriter:
         """
         c, sql, add = self.c, self.index.sql, self.index.add_rows
         if deals:
+            rows = [row for deal in deals for row in parties.get(deal, ())]
             if not self.fresh:
                 keys = [(deal,) for deal in deals]
                 c.executemany(sql("DELETE FROM {deal_index} WHERE deal = ?"), keys)
-                c.executemany(sql("DELETE FROM {party_index} WHERE deal = ?"), keys)
             add(c, "deal_index", DEAL_COLUMNS, list(deals.values()))
-            rows = [row for deal in deals for row in parties.get(deal, ())]
-            if rows:
+            if not self.fresh:
+                self.index.replace_party_rows(c, list(deals), rows)
+            elif rows:
                 add(c, "party_index", PARTY_COLUMNS, rows)
         if events:
             keyed = self.index.keyed_while_refilled or not self.fresh

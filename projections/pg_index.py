@@ -9,7 +9,7 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg.errors import UniqueViolation
 from psycopg.sql import SQL
 
-from projections.index import CREATE, IndexSQL
+from projections.index import CREATE, PARTY_COLUMNS, PARTY_COLUMNS_KEY, IndexSQL
 
 
 class PostgresIndex(IndexSQL, PostgresTrackingRecorder):
@@ -76,6 +76,36 @@ class PostgresIndex(IndexSQL, PostgresTrackingRecorder):
                 copying.write_row(row)
         c.execute(self.sql(f"INSERT INTO {{{table}}} ({names}) SELECT {names} FROM {scratch} ORDER BY ctid {conflict}"))
         c.execute(f"TRUNCATE {scratch}")
+
+    #: Party rows a catch-up writes at once from which only the changed ones are replaced (`replace_party_rows`).
+    DIFFED_FROM_ROWS = 1000
+
+    def replace_party_rows(self, c: Any, deals: list[str], rows: list[tuple[Any, ...]]) -> None:
+        """A catch-up refolds each deal whole, and most of its party rows come out as they were.
+        Deleting them all and adding them back made every new row's unique check meet the dead
+        copy of itself: 6.4 s for the ~195,000 rows of 832 deals. For many rows, only the rows
+        that differ are replaced: the fold's rows are COPYed into a temporary table, the deals'
+        rows not among them deleted, and those of its rows whose key is then free added."""
+        if len(rows) < self.DIFFED_FROM_ROWS:
+            super().replace_party_rows(c, deals, rows)
+            return
+        names = ", ".join(PARTY_COLUMNS)
+        key, rest = PARTY_COLUMNS_KEY, [column for column in PARTY_COLUMNS if column not in PARTY_COLUMNS_KEY]
+        same_key = " AND ".join(f"s.{column} = p.{column}" for column in key)
+        same_rest = f"({', '.join('s.' + c for c in rest)}) IS NOT DISTINCT FROM ({', '.join('p.' + c for c in rest)})"
+        c.execute(self.sql("CREATE TEMPORARY TABLE IF NOT EXISTS scratch_party_index (LIKE {party_index}) ON COMMIT DROP"))
+        with c.copy(f"COPY scratch_party_index ({names}) FROM STDIN") as copying:
+            for row in rows:
+                copying.write_row(row)
+        c.execute(self.sql(
+            "DELETE FROM {party_index} p WHERE p.deal = ANY(%s) AND NOT EXISTS "
+            f"(SELECT 1 FROM scratch_party_index s WHERE {same_key} AND {same_rest})"
+        ), (deals,))  # fmt: skip
+        c.execute(self.sql(
+            f"INSERT INTO {{party_index}} ({names}) SELECT {names} FROM scratch_party_index s WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {{party_index}} p WHERE {same_key}) ORDER BY s.ctid"
+        ))  # fmt: skip
+        c.execute("TRUNCATE scratch_party_index")
 
     def refill(self, c: Any) -> None:
         c.execute("SET LOCAL maintenance_work_mem = '256MB'")  # the sorts of the index builds, in memory

@@ -73,13 +73,26 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
     if request.param == "sqlite":
         yield Backend("sqlite", str(tmp_path / "ledger.db"))
         return
+    require_postgres()
+    with fresh_postgres_schema() as backend:
+        yield backend
+
+
+@pytest.fixture
+def postgres_backend() -> Iterator[Backend]:
+    """A PostgreSQL schema of its own, for what only PostgreSQL does."""
+    require_postgres()
+    with fresh_postgres_schema() as backend:
+        yield backend
+
+
+def require_postgres() -> None:
+    """Skips the test when no PostgreSQL server answers; under CI, fails it."""
     problem = postgres_available()
     if problem:
         if os.environ.get("CI"):
             pytest.fail(problem)
         pytest.skip(problem)
-    with fresh_postgres_schema() as backend:
-        yield backend
 
 
 @contextmanager
