@@ -23,6 +23,9 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 from ledger.sqlite_reads import MMAP_SIZE
 
 TABLES = ("deal_index", "party_index", "event_index")
+#: What tells one party_index row from another: the table's key.
+PARTY_COLUMNS_KEY = ("party", "deal", "event_id", "commitment")
+PARTY_KEY = f"PRIMARY KEY ({', '.join(PARTY_COLUMNS_KEY)})"
 CREATE = [
     "CREATE TABLE IF NOT EXISTS {deal_index} ("
     "deal TEXT PRIMARY KEY, status TEXT NOT NULL, first_reported TEXT, last_reported TEXT, "
@@ -31,8 +34,7 @@ CREATE = [
     "CREATE TABLE IF NOT EXISTS {party_index} ("
     "party TEXT NOT NULL, deal TEXT NOT NULL, commitment TEXT NOT NULL, name TEXT NOT NULL, "
     "event_id TEXT NOT NULL, reported TEXT NOT NULL, recorded TEXT NOT NULL, source TEXT NOT NULL, "
-    "amount TEXT, retracted INTEGER NOT NULL, is_current INTEGER NOT NULL, "
-    "PRIMARY KEY (party, deal, event_id, commitment))",
+    "amount TEXT, retracted INTEGER NOT NULL, is_current INTEGER NOT NULL, " + PARTY_KEY + ")",
     "CREATE INDEX IF NOT EXISTS {party_index_deal} ON {party_index} (deal)",
     "CREATE TABLE IF NOT EXISTS {event_index} ("
     "event_id TEXT PRIMARY KEY, deal TEXT NOT NULL, kind TEXT NOT NULL, version INTEGER NOT NULL)",
@@ -45,13 +47,11 @@ PARTY_COLUMNS = (
     "party", "deal", "commitment", "name", "event_id", "reported", "recorded",
     "source", "amount", "retracted", "is_current",
 )  # fmt: skip
-#: What tells one party_index row from another: the key of the table `CREATE` makes.
-PARTY_COLUMNS_KEY = ("party", "deal", "event_id", "commitment")
 EVENT_COLUMNS = ("event_id", "deal", "kind", "version")
 #: An event_index row whose event is indexed already (under its first deal) is left out.
 KNOWN_EVENT = "ON CONFLICT (event_id) DO NOTHING"
 #: party_index as a rebuild fills it: no key until all rows are in (see `SQLiteIndex.emptying`).
-UNKEYED_PARTY_INDEX = CREATE[1].replace(", PRIMARY KEY (party, deal, event_id, commitment)", "")
+UNKEYED_PARTY_INDEX = CREATE[1].replace(", " + PARTY_KEY, "")
 UNKEYED_EVENT_INDEX = CREATE[3].replace("event_id TEXT PRIMARY KEY", "event_id TEXT NOT NULL")
 assert UNKEYED_PARTY_INDEX != CREATE[1] and UNKEYED_EVENT_INDEX != CREATE[3]
 

@@ -10,7 +10,7 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg.errors import UniqueViolation
 from psycopg.sql import SQL
 
-from projections.index import CREATE, PARTY_COLUMNS, PARTY_COLUMNS_KEY, IndexSQL
+from projections.index import CREATE, PARTY_COLUMNS, PARTY_COLUMNS_KEY, PARTY_KEY, IndexSQL
 
 
 class PostgresIndex(IndexSQL, PostgresTrackingRecorder):
@@ -100,7 +100,7 @@ class PostgresIndex(IndexSQL, PostgresTrackingRecorder):
         names = ", ".join(PARTY_COLUMNS)
         key, rest = PARTY_COLUMNS_KEY, [column for column in PARTY_COLUMNS if column not in PARTY_COLUMNS_KEY]
         same_key = " AND ".join(f"s.{column} = p.{column}" for column in key)
-        same_rest = f"({', '.join('s.' + c for c in rest)}) IS NOT DISTINCT FROM ({', '.join('p.' + c for c in rest)})"
+        same_rest = f"({', '.join('s.' + column for column in rest)}) IS NOT DISTINCT FROM ({', '.join('p.' + column for column in rest)})"
         with self._scratch(c, "party_index", PARTY_COLUMNS, rows) as scratch:
             c.execute(self.sql(
                 "DELETE FROM {party_index} p WHERE p.deal = ANY(%s) AND NOT EXISTS "
@@ -113,8 +113,7 @@ class PostgresIndex(IndexSQL, PostgresTrackingRecorder):
 
     def refill(self, c: Any) -> None:
         c.execute("SET LOCAL maintenance_work_mem = '256MB'")  # the sorts of the index builds, in memory
-        party_key = "PRIMARY KEY (party, deal, event_id, commitment)"
-        c.execute(self.sql(f"ALTER TABLE {{party_index}} ADD CONSTRAINT party_index_pkey {party_key}"))
+        c.execute(self.sql(f"ALTER TABLE {{party_index}} ADD CONSTRAINT party_index_pkey {PARTY_KEY}"))
         c.execute(self.sql(CREATE[2]))
         key = self.sql("ALTER TABLE {event_index} ADD CONSTRAINT event_index_pkey PRIMARY KEY (event_id)")
         c.execute("SAVEPOINT event_index_key")
