@@ -2,8 +2,10 @@
 
 Used by `events.parsing`. Three jobs:
 
-* `fold` turns full-width forms (３００, ＄, ～, ideographic space) into ASCII and
-  every run of whitespace into one space, so the parser sees one alphabet;
+* `fold` turns full-width forms (３００, ＄, ～, ideographic space) into ASCII,
+  the traditional forms of the characters the parser knows (億, 萬, 兩, 約, 超過,
+  高達, 人民幣 …, as Hong Kong and Taiwan write them) into the simplified ones,
+  and every run of whitespace into one space, so the parser sees one alphabet;
 * `chinese_numeral` reads a run of Chinese numeral characters ("一百五十亿",
   "两千亿", "十五", "一点五万亿") into a Decimal, refusing forms that are
   ambiguous in everyday use ("一两亿" = one or two hundred million, "两亿五"
@@ -36,8 +38,14 @@ SCALE_WORDS = {
 }
 NUMERAL_CHARS = "".join(DIGITS) + "".join(UNITS) + "".join(SECTIONS) + "点"
 
+#: The traditional forms of the characters in the parser's words and numerals, and their simplified
+#: forms. 圓 is read as 元 (日圓 is 日元); 報導 as 报导, which the hedges hold beside 报道.
+TRADITIONAL = dict(zip(map(ord, "億萬兩點餘約為計將幾於達過碼遠滿內歐鎊幣韓許預據報導稱總與從間負圓臺"),
+                       map(ord, "亿万两点余约为计将几于达过码远满内欧镑币韩许预据报导称总与从间负元台"), strict=True))
 _WIDE = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
-_WIDE |= {0x3000: 0x20, 0xFFE5: ord("¥"), 0xFFE1: ord("£"), 0xFFE0: ord("¢")}
+_WIDE |= {0x3000: 0x20, 0xFFE5: ord("¥"), 0xFFE1: ord("£"), 0xFFE0: ord("¢"), 0x301C: ord("~")}
+_FOLDED = _WIDE | TRADITIONAL
+_TRADITIONAL_CHAR = re.compile("[" + "".join(map(chr, TRADITIONAL)) + "]")
 _SPACES = re.compile(r"\s+")
 
 
@@ -60,10 +68,15 @@ class Numeral:
 
 
 def fold(text: str) -> str:
-    """Full-width ASCII to ASCII, and any run of whitespace to one space."""
+    """Full-width ASCII to ASCII, traditional characters to simplified, and any run of whitespace to one space."""
     if text.isascii() and text.isprintable() and "  " not in text:
         return text  # nothing to fold: its only whitespace is single spaces
-    return _SPACES.sub(" ", text.translate(_WIDE))
+    return _SPACES.sub(" ", text.translate(_FOLDED))
+
+
+def traditional(text: str) -> bool:
+    """Whether the text uses a traditional character that `fold` reads as simplified."""
+    return not text.isascii() and _TRADITIONAL_CHAR.search(text) is not None
 
 
 def scaled(number: Decimal, power: int) -> Decimal:

@@ -35,6 +35,13 @@ Decisions on ambiguous phrases:
   are refused.
 - "$" and "dollars" are USD. "¥" alone may be CNY or JPY and is refused unless
   元/日元, an ISO code, or a default currency of CNY or JPY settles it.
+- 元 alone is CNY; beside another currency it is that currency's unit
+  ("港币100亿元" is HKD). Hong Kong and Taiwan write the same words in
+  traditional characters (億, 萬, 約, 超過, 高達, 人民幣 …), read as their
+  simplified forms; but there 元 (or 圓) alone may be TWD, HKD or CNY, so a
+  phrase in traditional characters with no other currency word is refused
+  unless a default currency of one of those three settles it.
+- 兆 is 10^12 in Taiwan and Japan but 10^6 by mainland standards: refused.
 - A bare Chinese scale is a number: "近百亿" = nearly 10^10, "超千亿" > 10^11.
 - Colloquial numerals are refused: "一两亿" (1–2亿), "两亿五", "三〇〇".
 - "," groups thousands and "." is the decimal point: "1,5" and "30 000" are
@@ -54,7 +61,7 @@ from pydantic import ValidationError
 
 from events.base import check_plain_text
 from events.figures import BOUNDS, Figure, FigureError, Qualifier, storage_problem
-from events.numerals import NUMERAL_CHARS, SCALE_WORDS, NumeralError, chinese_numeral, fold, scaled
+from events.numerals import NUMERAL_CHARS, SCALE_WORDS, NumeralError, chinese_numeral, fold, scaled, traditional
 
 MAX_LENGTH = 200
 Q = Qualifier
@@ -94,11 +101,12 @@ CURRENCIES: dict[str, tuple[str, ...]] = {
     "GBP": ("£", "pounds", "pound", "pounds sterling", "sterling", "英镑"),
     "CNY": ("RMB", "yuan", "renminbi", "人民币", "元"),
     "HKD": ("HK$", "Hong Kong dollars", "港元", "港币"),
-    "JPY": ("yen", "日元"),
+    "JPY": ("yen", "日元", "日圆"),
     "CHF": ("Swiss francs", "瑞郎", "瑞士法郎"),
     "CAD": ("C$", "CA$", "Canadian dollars", "加元"),
     "AUD": ("A$", "AU$", "Australian dollars", "澳元"),
     "SGD": ("S$", "Singapore dollars", "新加坡元", "新元"),
+    "TWD": ("NT$", "New Taiwan dollars", "NT dollars", "新台币", "台币"),
     "KRW": ("₩", "韩元"),
     "INR": ("₹",),
     "¥": ("¥",),  # CNY or JPY: settled by another word or the default currency, else refused
@@ -114,7 +122,7 @@ ISO_CODES = frozenset(
 )
 HEDGES = ("possibly", "perhaps", "potentially", "maybe", "may", "might", "could", "may be", "might be",
           "could be", "would be", "will be", "reportedly", "likely", "probably", "even", "expected to be",
-          "甚至", "可能", "或", "或将", "或许", "也许", "有望", "预计", "据报道", "据称", "据悉", "可", "将")
+          "甚至", "可能", "或", "或将", "或许", "也许", "有望", "预计", "据报道", "据报导", "据称", "据悉", "可", "将")
 FILLERS = ("a total of", "totaling", "totalling", "worth", "达", "达到", "共", "共计", "总计", "合计")
 WORDS: dict[str, tuple[str, tuple[str, ...]]] = {  # kind → words; the kinds of token besides these
     "to": ("to", "through", "至", "到"),  # joins a range
@@ -130,6 +138,10 @@ WORDS: dict[str, tuple[str, tuple[str, ...]]] = {  # kind → words; the kinds o
 ENGLISH_SCALES = {"thousand": 3, "k": 3, "million": 6, "m": 6, "mn": 6, "mln": 6, "mm": 6, "billion": 9,
                   "b": 9, "bn": 9, "bln": 9, "trillion": 12, "t": 12, "tn": 12, "trn": 12}
 JOINTS = {"to", "and", "dash", "tilde"}
+#: What 元 alone may mean in traditional characters (Taiwan, Hong Kong, the mainland's currency).
+TRADITIONAL_YUAN = ("TWD", "HKD", "CNY")
+#: Why a character the parser knows of is not read, where saying so helps more than "did not understand".
+NOT_READ = {"兆": "'兆' is 10^12 in Taiwan and Japan but 10^6 by mainland standards: write 万亿 (萬億) or the digits"}
 
 
 class Amount(NamedTuple):
@@ -220,7 +232,7 @@ def parse_figure(text: str, default_currency: str | None = None) -> Figure:
         raise _refused(text, "empty")
     folded = fold(phrase)
     try:
-        recipe = _recipe_of_shape(folded.translate(ZEROED), default_currency)
+        recipe = _recipe_of_shape(folded.translate(ZEROED), default_currency, traditional(phrase))
     except (FigureError, NumeralError, DecimalException):
         recipe = None  # refused: the phrase itself is read, for a message that quotes it
     return _read(phrase, folded, default_currency, recipe)
@@ -230,7 +242,7 @@ def _read(phrase: str, folded: str, default_currency: str | None, recipe: Recipe
     """The figure of a phrase (and its folded form): by the recipe of its shape, or by reading its own words."""
     try:
         if recipe is None:
-            recipe = _recipe(phrase, _tokens(folded), default_currency)
+            recipe = _recipe(phrase, _tokens(folded), default_currency, traditional(phrase))
         return _cook(phrase, recipe, [_amount(AMOUNT.match(folded, at), folded) for at in recipe.places])  # type: ignore[arg-type]
     except NumeralError as error:
         raise _refused(phrase, str(error)) from None
@@ -243,9 +255,10 @@ ZEROED = str.maketrans("123456789", "000000000")
 
 
 @lru_cache(maxsize=4096)
-def _recipe_of_shape(shape: str, default_currency: str | None) -> Recipe:
-    """The recipe of every phrase of this shape (raises as `_recipe` does for the shape itself)."""
-    return _recipe(shape, _tokens(shape), default_currency)
+def _recipe_of_shape(shape: str, default_currency: str | None, in_traditional: bool) -> Recipe:
+    """The recipe of every phrase of this shape (raises as `_recipe` does for the shape itself);
+    `in_traditional`: the phrase was written in traditional characters."""
+    return _recipe(shape, _tokens(shape), default_currency, in_traditional)
 
 
 def read_figure(value: str | dict, default_currency: str | None = None) -> Figure:
@@ -330,14 +343,14 @@ def _arabic(digits: str, power: int) -> Decimal:
     return scaled(Decimal(digits.replace(",", "")), power)
 
 
-def _recipe(phrase: str, tokens: list[Token], default_currency: str | None) -> Recipe:
+def _recipe(phrase: str, tokens: list[Token], default_currency: str | None, in_traditional: bool = False) -> Recipe:
     """How the tokens make a figure: checks everything but the amounts' values."""
     places = [i for i, token in enumerate(tokens) if token.kind == "amount"]
     if not places:
         raise _refused(phrase, "no number")
     unknown = next((token for token in tokens if token.kind == "unknown"), None)
     if unknown:
-        raise _refused(phrase, f"did not understand {unknown.text!r}")
+        raise _refused(phrase, NOT_READ.get(unknown.text) or f"did not understand {unknown.text!r}")
     if len(places) > 2:
         raise _refused(phrase, "more than two amounts")
     first, last = places[0], places[-1]
@@ -363,7 +376,7 @@ def _recipe(phrase: str, tokens: list[Token], default_currency: str | None) -> R
             raise _refused(phrase, f"{token.text!r} with only one amount")
         elif token.kind != "currency":
             raise _refused(phrase, f"{token.text!r} is out of place")
-    currency = _currency(phrase, tokens, default_currency)
+    currency = _currency(phrase, tokens, default_currency, in_traditional)
     amounts = [tokens[first].value, tokens[last].value]
     said += [(Q.MORE_THAN, amount.more) for amount in amounts[: len(places)] if amount.more]
     at = tuple(tokens[i].at for i in places)
@@ -414,8 +427,9 @@ def _range(
     return None
 
 
-def _currency(phrase: str, tokens: list[Token], default: str | None) -> str:
-    named = {token.value for token in tokens if token.kind == "currency"}
+def _currency(phrase: str, tokens: list[Token], default: str | None, in_traditional: bool) -> str:
+    named = {token.value for token in tokens if token.kind == "currency" and token.text != "元"}
+    yuan = any(token.kind == "currency" and token.text == "元" for token in tokens)  # or a currency's unit
     yen = named & {"¥"}
     named -= yen
     if len(named) > 1 or (yen and named and not named <= {"CNY", "JPY"}):
@@ -423,9 +437,18 @@ def _currency(phrase: str, tokens: list[Token], default: str | None) -> str:
     if named:
         return named.pop()
     if yen:
+        if yuan and not in_traditional:  # ¥…元; in Taiwan 圓 is also the yen's
+            return "CNY"
         if default in ("CNY", "JPY"):
             return default  # type: ignore[return-value]
         raise _refused(phrase, "'¥' may be CNY or JPY: write the ISO code")
+    if yuan:
+        if not in_traditional:
+            return "CNY"
+        if default in TRADITIONAL_YUAN:
+            return default  # type: ignore[return-value]
+        raise _refused(phrase, "'元' (or '圓') in traditional characters may be TWD, HKD or CNY: write 新臺幣, 港元 or 人民幣, "
+                       "or give one of them as the default currency")
     if default is None:
         raise _refused(phrase, "no currency (write one, or give a default currency)")
     problem = _currency_problem(default)

@@ -86,6 +86,9 @@ def test_dry_run_prints_the_parsed_event_and_writes_nothing(backend: Backend) ->
         (["openai-2026", "talks-started", "--source", "X", "--reported", "2026-01-28"], 2, "talks-started"),
         (["openai-2026", "talks-opened", "--source", "X", "--reported", "2026-01-28", "--figure", "size=a lot"], 2, "a lot"),
         (["openai-2026", "talks-opened", "--source", "X", "--reported", "2026-01-28", "--figure", "size=¥30亿"], 2, "ISO"),
+        # 元 alone in traditional characters: NT$, HK$ or yuan?
+        (["openai-2026", "talks-opened", "--source", "X", "--reported", "2026-01-28", "--figure", "size=50億元"], 2,
+         "may be TWD, HKD or CNY"),
         (["openai-2026", "talks-opened", "--reported", "2026-01-28"], 2, "--source"),
         (["openai-2026", "talks-opened", "--source", "X", "--reported", "2999-01-01"], 1, "in the future"),
         (["openai-2026", "talks-opened", "--source", "X", "--reported", "28/01/2026"], 2, "reported"),
@@ -112,6 +115,22 @@ def test_a_refused_append_exits_non_zero_with_one_line_and_writes_nothing(
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.output
     assert backend.count_events() == before
+
+
+def test_a_figure_in_traditional_characters_is_stored_as_written_and_read_as_its_claim(backend: Backend) -> None:
+    result = append(
+        backend, "openai-2026", "talks-opened", "--source", "經濟日報", "--reported", "2026-01-28",
+        "--figure", "valuation=最高達8300億美元", "--figure", "size=50億元", "--currency", "TWD",
+        "--party", "nvidia:輝達=約300億美元",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    [event] = history(backend, "openai-2026")["events"]
+    assert event["figures"]["valuation"] == {
+        "currency": "USD", "qualifier": "at_most", "low": None, "high": 830_000_000_000, "text": "最高達8300億美元",
+    }  # fmt: skip
+    assert event["figures"]["size"]["currency"] == "TWD" and event["figures"]["size"]["low"] == 5_000_000_000
+    [commitment] = event["commitments"]
+    assert commitment["amount"]["qualifier"] == "about" and commitment["amount"]["text"] == "約300億美元"
 
 
 def test_the_same_report_twice_is_refused(backend: Backend) -> None:

@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from events.figures import BOUNDS, Figure, FigureError, Qualifier, format_figure
-from events.numerals import fold
-from events.parsing import ISO_CODES, VOCABULARY, _read, parse_figure, read_figure
+from events.numerals import TRADITIONAL, fold, traditional
+from events.parsing import ISO_CODES, VOCABULARY, _read, _tokens, parse_figure, read_figure
 
 K, M, B, T = 10**3, 10**6, 10**9, 10**12
 
@@ -213,6 +213,7 @@ CHINESE = [
     ("300亿美元上下", "USD", "about", 30 * B, 30 * B),
     ("约1.5万亿美元", "USD", "about", 1500 * B, 1500 * B),
     ("～300亿美元", "USD", "about", 30 * B, 30 * B),
+    ("据报导约20亿美元", "USD", "about", 2 * B, 2 * B),
     # nearly
     ("近1000亿美元", "USD", "nearly", None, 100 * B),
     ("将近1000亿美元", "USD", "nearly", None, 100 * B),
@@ -305,6 +306,10 @@ REFUSED = [
     ("$30B or maybe $40B", "did not understand 'or'"),
     ("$30B per year", "did not understand 'per'"),
     ("$30B+", "did not understand '+'"),
+    ("1.5兆美元", "'兆' is 10^12 in Taiwan and Japan but 10^6 by mainland standards: write 万亿 (萬億) or the digits"),
+    ("50億元", "'元' (or '圓') in traditional characters may be TWD, HKD or CNY: write 新臺幣, 港元 or 人民幣"),
+    ("50億圓", "may be TWD, HKD or CNY"),
+    ("¥50億元", "'¥' may be CNY or JPY"),
     ("$30B over five years", "did not understand 'five'"),
     ("XYZ 5bn", "did not understand 'XYZ'"),
     ("$1e9", "did not understand 'e'"),
@@ -416,7 +421,8 @@ def test_every_chinese_scale_multiplies_by_its_power_of_ten(word, power):
      ("£", "GBP"), ("GBP", "GBP"), ("pounds", "GBP"), ("英镑", "GBP"),
      ("人民币", "CNY"), ("元", "CNY"), ("RMB", "CNY"), ("CNY", "CNY"), ("yuan", "CNY"),
      ("HK$", "HKD"), ("港元", "HKD"), ("港币", "HKD"), ("HKD", "HKD"),
-     ("日元", "JPY"), ("JPY", "JPY"), ("yen", "JPY"),
+     ("日元", "JPY"), ("日圆", "JPY"), ("JPY", "JPY"), ("yen", "JPY"),
+     ("NT$", "TWD"), ("新台币", "TWD"), ("台币", "TWD"), ("新臺幣", "TWD"), ("New Taiwan dollars", "TWD"),
      ("CHF", "CHF"), ("SGD", "SGD"), ("C$", "CAD"), ("A$", "AUD"), ("S$", "SGD")],
 )
 def test_every_currency_word_names_its_iso_code(marker, currency):
@@ -442,6 +448,48 @@ def test_the_yen_sign_is_settled_only_by_other_words_or_a_default_of_cny_or_jpy(
     assert parse_figure("¥5000亿日元").currency == "JPY"
     with pytest.raises(FigureError, match="may be CNY or JPY"):
         parse_figure("¥5bn", "USD")
+
+
+#: Simplified characters of the parser's words as Hong Kong and Taiwan write them (`fold` reads them back).
+TO_TRADITIONAL = {simplified: written for written, simplified in TRADITIONAL.items()}
+
+
+@pytest.mark.parametrize("phrase, currency, qualifier, low, high", CHINESE)
+def test_chinese_phrases_in_traditional_characters_make_the_same_claim(phrase, currency, qualifier, low, high):
+    """Every Chinese phrase above as Hong Kong and Taiwan write it ("最高達8300億美元"). There 元 (圓)
+    alone is not surely CNY: such a phrase is refused unless the default currency settles it."""
+    written = phrase.translate(TO_TRADITIONAL)
+    assert traditional(written) is (written != phrase)
+    settled = parse_figure(written, "CNY")
+    assert claim(settled) == (currency, qualifier, low, high) and settled.text == written
+    named = {token.text for token in _tokens(fold(phrase)) if token.kind == "currency"}
+    if written != phrase and "元" in named and named <= {"元", "¥"}:
+        with pytest.raises(FigureError, match="may be TWD, HKD or CNY|may be CNY or JPY"):
+            parse_figure(written)
+    else:
+        assert claim(parse_figure(written)) == (currency, qualifier, low, high)
+
+
+@pytest.mark.parametrize(
+    "phrase, default, currency",
+    [("港币100亿元", None, "HKD"), ("新台币30亿元", None, "TWD"), ("100亿元美金", None, "USD"), ("300亿元", None, "CNY"),
+     ("港幣10億元", None, "HKD"), ("新臺幣30億元", None, "TWD"), ("50億元", "TWD", "TWD"), ("50億元", "HKD", "HKD"),
+     ("50億圓", "CNY", "CNY"), ("¥50億圓", "JPY", "JPY"), ("100億日圓", None, "JPY")],
+)
+def test_yuan_is_the_unit_of_a_currency_named_beside_it_and_alone_in_traditional_characters_needs_a_default(
+    phrase, default, currency
+):
+    assert parse_figure(phrase, default).currency == currency
+
+
+@pytest.mark.parametrize("default", [None, "USD", "JPY"])
+def test_yuan_alone_in_traditional_characters_is_refused_without_a_default_of_twd_hkd_or_cny(default):
+    with pytest.raises(FigureError, match="may be TWD, HKD or CNY"):
+        parse_figure("超過50億元", default)
+
+
+def test_a_wave_dash_joins_a_range_as_a_tilde_does():
+    assert claim(parse_figure("20〜30億美元")) == claim(parse_figure("20~30亿美元")) == ("USD", "range", 2 * B, 3 * B)
 
 
 def test_a_default_currency_that_is_not_an_iso_code_is_refused():
@@ -639,6 +687,7 @@ def test_any_text_is_read_or_refused_with_figure_error(text):
 PIECES = sorted(VOCABULARY) + sorted(ISO_CODES)[:20] + [
     "30", "1.5", "200", "1,500", "0", "二十", "两千", "一百五十", "点", "零", "〇", "亿", "万", "千", "十", "百",
     "多", "余", "B", "bn", "m", "T", "K", "billion", "-", "~", ".", ",", " ", "  ", "\n", "¥", "+", "XYZ", "元",
+    "億", "萬", "兩", "點", "圓", "約", "超過", "高達", "人民幣", "新臺幣", "兆", "〜",
 ]
 
 
@@ -761,9 +810,10 @@ def test_any_json_value_is_read_or_refused_with_figure_error(value, default):
 
 
 @settings(max_examples=500)
-@given(st.text(alphabet=st.characters(max_codepoint=0x7F)) | st.text(alphabet=" \t\n\u3000\u00a0\uff10\uff04ab1$"))
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F)) | st.text(alphabet=" \t\n\u3000\u00a0\uff10\uff04ab1$億萬元〜"))
 def test_folding_leaves_nothing_else_to_fold(text: str) -> None:
     """`fold` skips plain ASCII with single spaces: what it gives is what folding it all gives."""
-    from events.numerals import _SPACES, _WIDE
+    from events.numerals import _FOLDED, _SPACES
 
-    assert fold(text) == _SPACES.sub(" ", text.translate(_WIDE))
+    assert fold(text) == _SPACES.sub(" ", text.translate(_FOLDED))
+    assert fold(fold(text)) == fold(text)
