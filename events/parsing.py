@@ -26,7 +26,9 @@ Decisions on ambiguous phrases:
   "possibly more than $20B" is more_than 20B; the hedge stays in `text`.
 - 以上/以下 are more_than/less_than, as newspapers use them (legal Chinese
   includes the number). 多/余 after a number ("200多亿", "十余亿") → more_than.
-- 高达, 多达, "as high as", "as much as" → at_most; 起 after an amount → at_least.
+- 高达, 多达, "as high as", "as much as" → at_most; 起, "+" and "plus" after an
+  amount ("$30B+", "a $1 billion-plus round" as "$1 billion-plus") → at_least.
+  "a little over" is "just over"; a scale may follow a hyphen ("$1.2-billion").
 - "~" before an amount means about; between two amounts it joins a range.
   A dash, 负 or "minus" before the amount is a negative amount: refused.
 - A range takes no qualifier ("about $10-20B" is refused) and "and" joins one
@@ -73,7 +75,7 @@ BEFORE: dict[Qualifier, tuple[str, ...]] = {
               "in the neighborhood of", "≈", "约", "大约", "约为", "约合", "大概", "大致", "估计"),
     Q.NEARLY: ("nearly", "almost", "close to", "approaching", "just under", "just below", "just shy of",
                "just short of", "slightly under", "slightly below", "slightly less than", "a little under",
-               "a little less than", "近", "将近", "接近", "逼近", "近乎", "几乎", "略低于", "略少于"),
+               "a little less than", "a little below", "a bit under", "a bit less than", "a bit below", "近", "将近", "接近", "逼近", "近乎", "几乎", "略低于", "略少于"),
     Q.AT_MOST: ("up to", "as much as", "as high as", "at most", "no more than", "not more than",
                 "a maximum of", "maximum of", "max", "max.", "capped at", "not exceeding", "≤", "<=", "⩽",
                 "至多", "最多", "高达", "多达", "不超过", "不超", "最高", "最高达", "不高于", "不多于", "不大于"),
@@ -81,6 +83,7 @@ BEFORE: dict[Qualifier, tuple[str, ...]] = {
                  "min.", "≥", ">=", "⩾", "至少", "不少于", "不低于", "最少", "最低", "起码", "不小于"),
     Q.MORE_THAN: ("more than", "over", "above", "in excess of", "upwards of", "north of", "exceeding",
                   "greater than", "just over", "just above", "slightly more than", "slightly over", "well over",
+                  "a little over", "a little more than", "a little above", "a bit over", "a bit more than",
                   "well above", "far more than", "much more than", "well in excess of", ">",
                   "超过", "逾", "远超", "远超过", "超", "超出", "过", "高于", "大于", "多于", "远高于", "突破",
                   "略高于", "略超"),
@@ -91,7 +94,7 @@ BEFORE: dict[Qualifier, tuple[str, ...]] = {
 AFTER: dict[Qualifier, tuple[str, ...]] = {
     Q.ABOUT: ("or so", "or thereabouts", "左右", "上下"),
     Q.AT_MOST: ("or less", "at most", "at the most", "tops", "max", "maximum", "以内"),
-    Q.AT_LEAST: ("or more", "at least", "at the least", "minimum", "起"),
+    Q.AT_LEAST: ("or more", "at least", "at the least", "minimum", "+", "plus", "-plus", "起"),
     Q.MORE_THAN: ("以上",),
     Q.LESS_THAN: ("以下",),
 }
@@ -207,7 +210,7 @@ WORDS_AT = _words_by_first_character()
 AMOUNT = re.compile(
     rf"(?:(?P<arabic>[0-9]{{1,3}}(?:,[0-9]{{3}})+(?![0-9])(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?)|(?P<chinese>[{NUMERAL_CHARS}]+))"
     r"(?: ?(?P<more>[多余]))?"
-    rf"(?: ?(?P<scale>[十百千万亿]+|(?:{'|'.join(sorted(ENGLISH_SCALES, key=len, reverse=True))})(?![a-z])))?",
+    rf"(?:[ -]?(?P<scale>[十百千万亿]+|(?:{'|'.join(sorted(ENGLISH_SCALES, key=len, reverse=True))})(?![a-z])))?",
     re.I | re.A,
 )
 ISO = re.compile(r"[A-Z]{3}(?![A-Za-z])")
