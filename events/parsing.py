@@ -104,7 +104,7 @@ CURRENCIES: dict[str, tuple[str, ...]] = {
     "GBP": ("£", "pounds", "pound", "pounds sterling", "sterling", "英镑"),
     "CNY": ("RMB", "yuan", "renminbi", "人民币", "元"),
     "HKD": ("HK$", "Hong Kong dollars", "港元", "港币"),
-    "JPY": ("yen", "日元", "日圆"),
+    "JPY": ("yen", "日元", "日圆", "円"),
     "CHF": ("Swiss francs", "瑞郎", "瑞士法郎"),
     "CAD": ("C$", "CA$", "Canadian dollars", "加元"),
     "AUD": ("A$", "AU$", "Australian dollars", "澳元"),

@@ -429,7 +429,7 @@ def test_every_chinese_scale_multiplies_by_its_power_of_ten(word, power):
      ("£", "GBP"), ("GBP", "GBP"), ("pounds", "GBP"), ("英镑", "GBP"),
      ("人民币", "CNY"), ("元", "CNY"), ("RMB", "CNY"), ("CNY", "CNY"), ("yuan", "CNY"),
      ("HK$", "HKD"), ("港元", "HKD"), ("港币", "HKD"), ("HKD", "HKD"),
-     ("日元", "JPY"), ("日圆", "JPY"), ("JPY", "JPY"), ("yen", "JPY"),
+     ("日元", "JPY"), ("日圆", "JPY"), ("円", "JPY"), ("JPY", "JPY"), ("yen", "JPY"),
      ("NT$", "TWD"), ("新台币", "TWD"), ("台币", "TWD"), ("新臺幣", "TWD"), ("New Taiwan dollars", "TWD"),
      ("CHF", "CHF"), ("SGD", "SGD"), ("C$", "CAD"), ("A$", "AUD"), ("S$", "SGD")],
 )
