@@ -8,7 +8,7 @@ here, so every entry point refuses the same things with the same words.
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -30,7 +30,7 @@ from events.reports import (
     Source,
     check_aware,
     check_commitments,
-    refuse_number,
+    read_iso,
     reported_day,
 )
 
@@ -63,7 +63,7 @@ class Unplaced(Immutable):
     reported: Reported
     recorded_by: Name | None = None
     event_id: UUID | None = None
-    recorded: Annotated[datetime | None, BeforeValidator(refuse_number)] = None
+    recorded: Annotated[datetime | None, BeforeValidator(partial(read_iso, day=False))] = None
 
     @model_validator(mode="after")
     def _aware_record_time(self) -> Unplaced:

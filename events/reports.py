@@ -202,14 +202,29 @@ def refuse_number(value: Any) -> Any:
     return value
 
 
-def _read_reported(value: Any) -> Any:
+def read_iso(value: Any, *, day: bool) -> Any:
+    """A date (if `day`) or a time given as text, read as ISO 8601 and nothing else: "2026-01-28",
+    "20260128", "2026-01-28T09:00+08:00". pydantic alone also reads a string of digits as
+    seconds since 1970 ("20260128" became 1970-08-23T11:48:48Z) and words its refusals for
+    a union of types ("reported.datetime: … input is too short")."""
     refuse_number(value)
-    if isinstance(value, str) and len(value) == 10:
+    if not isinstance(value, str):
+        return value
+    if day:
         try:
             return date.fromisoformat(value)
         except ValueError:
-            raise ValueError(f"{value!r} is not a date like 2026-01-28") from None
-    return value
+            pass
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        wanted = "a date like 2026-01-28, or a time with its zone like 2026-01-28T09:00+08:00" if day else (
+            "a time with its zone like 2026-01-28T09:00:00+00:00")
+        raise ValueError(f"{value!r} is not {wanted}") from None
+
+
+def _read_reported(value: Any) -> Any:
+    return read_iso(value, day=True)
 
 
 def _check_reported(value: date) -> date:

@@ -92,6 +92,9 @@ def test_dry_run_prints_the_parsed_event_and_writes_nothing(backend: Backend) ->
         (["openai-2026", "talks-opened", "--reported", "2026-01-28"], 2, "--source"),
         (["openai-2026", "talks-opened", "--source", "X", "--reported", "2999-01-01"], 1, "in the future"),
         (["openai-2026", "talks-opened", "--source", "X", "--reported", "28/01/2026"], 2, "reported"),
+        # a string of digits is not seconds since 1970
+        (["openai-2026", "talks-opened", "--source", "X", "--reported", "1700000000"], 2,
+         "reported: '1700000000' is not a date like 2026-01-28"),
         (["openai-2026", "amount-revised", "--source", "X", "--reported", "2026-01-28"], 1, "at least one figure"),
         (["openai-2026", "talks-opened", "--source", " ", "--reported", "2026-01-28"], 2, "source.name"),
         (["openai-2026", "talks-opened", "--source", "X", "--reported", "2026-01-28", "--party", "英伟达=$1B"], 2, "id:name"),
@@ -131,6 +134,13 @@ def test_a_figure_in_traditional_characters_is_stored_as_written_and_read_as_its
     assert event["figures"]["size"]["currency"] == "TWD" and event["figures"]["size"]["low"] == 5_000_000_000
     [commitment] = event["commitments"]
     assert commitment["amount"]["qualifier"] == "about" and commitment["amount"]["text"] == "約300億美元"
+
+
+def test_a_compact_iso_date_is_recorded_as_that_day(backend: Backend) -> None:
+    result = append(backend, "openai-2026", "talks-opened", "--source", "X", "--reported", "20260128")
+    assert result.exit_code == 0, result.output
+    [event] = history(backend, "openai-2026")["events"]
+    assert event["reported"] == "2026-01-28"
 
 
 def test_the_same_report_twice_is_refused(backend: Backend) -> None:

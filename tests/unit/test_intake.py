@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from datetime import date
+
 from events.intake import Draft, IntakeError, read_report
 from events.reports import CONTENT_FIELDS, MAX_COMMITMENTS, MAX_FIGURES, TalksOpened
 
@@ -66,3 +68,24 @@ def test_a_draft_checks_each_field_it_stores_as_its_event_does(name: str) -> Non
     event: a field the event checks more strictly would be stored and then be unreadable."""
     drafted, stored = Draft.model_fields[name], TalksOpened.model_fields[name]
     assert (drafted.annotation, drafted.metadata) == (stored.annotation, stored.metadata)
+
+
+def test_a_compact_iso_date_is_that_day_not_seconds_since_1970() -> None:
+    """pydantic alone read "20260128" as 20,260,128 seconds after 1970: 1970-08-23T11:48:48Z."""
+    assert read_report({**LINE, "reported": "20260128"}).reported == date(2026, 1, 28)
+
+
+@pytest.mark.parametrize("given", ["1700000000", "2026012", "2026-1-28", "Jan 28, 2026", "2026-01", "2026-02-30"])
+def test_a_reported_day_that_is_not_iso_is_refused_naming_it_never_read_as_a_timestamp(given: str) -> None:
+    with pytest.raises(IntakeError) as refused:
+        read_report({**LINE, "reported": given})
+    assert str(refused.value) == (
+        f"reported: {given!r} is not a date like 2026-01-28, or a time with its zone like 2026-01-28T09:00+08:00"
+    )
+
+
+@pytest.mark.parametrize("given", ["1700000000", "2026-01-28 noon"])
+def test_a_record_time_that_is_not_iso_is_refused_naming_it(given: str) -> None:
+    with pytest.raises(IntakeError) as refused:
+        read_report({**LINE, "recorded": given})
+    assert str(refused.value) == f"recorded: {given!r} is not a time with its zone like 2026-01-28T09:00:00+00:00"
