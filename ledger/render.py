@@ -26,9 +26,9 @@ def parse_day(value: str, option: str) -> date:
 def parse_moment(value: str, option: str) -> datetime:
     """An ISO timestamp (UTC when no zone is given); a bare date means the end of that day."""
     try:
-        if len(value) == 10:
+        try:  # a day, as 2026-01-28 or 20260128
             moment = datetime.combine(date.fromisoformat(value), datetime.max.time())
-        else:
+        except ValueError:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise click.BadParameter(

@@ -83,6 +83,14 @@ def test_known_at_a_moment_before_anything_was_recorded_shows_nothing(demo: Back
     assert state["figures"] == {} and state["commitments"] == {}
 
 
+def test_known_at_a_compact_iso_day_means_the_end_of_that_day_as_the_usual_form_does(demo: Backend) -> None:
+    """It meant the day's first moment, before anything the demo recorded that day."""
+    day = run_json(demo, "history", "openai-2026")["events"][0]["recorded"][:10]  # the demo records today
+    whole = run_json(demo, "show", "openai-2026")
+    assert run_json(demo, "show", "openai-2026", "--known-at", day) == whole
+    assert run_json(demo, "show", "openai-2026", "--known-at", day.replace("-", "")) == whole
+
+
 def test_show_for_people_before_the_first_report_says_so_without_placeholders(demo: Backend) -> None:
     result = CliRunner().invoke(cli, ["--db", demo.db, "show", "tesla-xai-2026", "--as-of", "2026-01-01"])
     assert result.exit_code == 0, result.output
