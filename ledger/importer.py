@@ -32,7 +32,7 @@ def iter_lines(
         try:
             line = orjson.loads(raw)
         except orjson.JSONDecodeError as error:
-            raise IntakeError(f"line {number}", f"not valid JSON ({error})") from None
+            raise IntakeError(f"line {number}", unreadable(raw, error)) from None
         repeated = repeated_key(raw, line)
         if repeated is not None:
             raise IntakeError(f"line {number}: field '{repeated}'", "given twice; say each thing once in a line")
@@ -42,6 +42,24 @@ def iter_lines(
             where = f"line {number}" + (f": field '{error.field}'" if error.field else "")
             raise IntakeError(where, error.message) from None
         yield f"line {number}", draft
+
+
+#: How a file saved as UTF-16 begins (little- or big-endian byte order mark).
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def unreadable(raw: bytes, error: Exception) -> str:
+    """Why a line is not JSON, in the reader's terms when the cause is the file's encoding: a
+    UTF-16 file, or Chinese text saved as GBK/GB18030 or Big5 (orjson calls both "str is not
+    valid UTF-8: surrogates not allowed")."""
+    if raw.startswith(UTF16_BOMS):
+        return "the file is UTF-16 (it starts with a UTF-16 byte order mark): save it as UTF-8"
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        return (f"not UTF-8 text (byte {raw[bad.start]:#04x} at byte {bad.start + 1} of the line): save the file "
+                "as UTF-8, e.g. iconv -f GB18030 -t UTF-8 for Chinese text saved as GBK")
+    return f"not valid JSON ({error})"
 
 
 def repeated_key(raw: bytes, line: Any) -> str | None:

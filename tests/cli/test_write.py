@@ -454,3 +454,25 @@ def test_a_byte_order_mark_at_the_start_of_an_import_file_is_not_part_of_its_fir
     refused = run(backend, "import", str(elsewhere))
     assert refused.exit_code == 2 and refused.stderr.startswith("Error: line 2: not valid JSON"), refused.output
     assert backend.count_events() == before
+
+
+@pytest.mark.parametrize(
+    ("encoding", "message"),
+    [("utf-16", "Error: line 1: the file is UTF-16 (it starts with a UTF-16 byte order mark): save it as UTF-8\n"),
+     ("gb18030", "Error: line 1: not UTF-8 text (byte 0xd6 at byte 125 of the line): save the file as UTF-8, "
+                 "e.g. iconv -f GB18030 -t UTF-8 for Chinese text saved as GBK\n")],
+)
+def test_an_import_file_not_saved_as_utf8_is_refused_saying_so_and_nothing_is_written(
+    backend: Backend, tmp_path: Path, encoding: str, message: str
+) -> None:
+    """Both were 'not valid JSON (str is not valid UTF-8: surrogates not allowed …)'."""
+    line = {"deal": "openai-2026", "kind": "talks-opened", "reported": "2026-01-28", "source": "The Information",
+            "figures": {"size": "至多1000亿美元"}}  # fmt: skip
+    saved = tmp_path / f"{encoding}.jsonl"
+    saved.write_bytes((json.dumps(line, ensure_ascii=False) + "\n").encode(encoding))
+    append(backend, "xai-2026", "talks-opened", "--source", "A", "--reported", "2026-01-20")
+    before = backend.count_events()
+    result = run(backend, "import", str(saved))
+    assert result.exit_code == 2, result.output
+    assert result.stderr == message
+    assert backend.count_events() == before
