@@ -462,12 +462,12 @@ def _currency(phrase: str, tokens: list[Token], default: str | None, in_traditio
 
 @lru_cache(maxsize=64)
 def _currency_problem(code: str) -> str | None:
-    """Why a default currency is not one a `Figure` takes, or None."""
+    """Why a default currency is not one a `Figure` takes, or not a currency at all ("UDS"), or None."""
     try:
         Figure(currency=code, qualifier=Q.AT_LEAST, low=0)
     except ValidationError as error:
         return _one_line(error)
-    return None
+    return None if code in ISO_CODES else f"the default currency {code!r} is not an ISO 4217 currency code"
 
 
 def _figure(phrase: str, currency: str, qualifier: Qualifier, low: Decimal | None, high: Decimal | None) -> Figure:

@@ -500,6 +500,14 @@ def test_a_wave_dash_joins_a_range_as_a_tilde_does():
     assert claim(parse_figure("20〜30億美元")) == claim(parse_figure("20~30亿美元")) == ("USD", "range", 2 * B, 3 * B)
 
 
+@pytest.mark.parametrize("code", ["UDS", "XXX", "ABC"])
+def test_a_default_currency_of_the_shape_of_a_code_but_no_currency_is_refused(code):
+    """A mistyped --currency labelled every phrase without a currency of its own with it."""
+    with pytest.raises(FigureError, match=f"the default currency '{code}' is not an ISO 4217 currency code"):
+        parse_figure("300亿", code)
+    assert parse_figure("$30B", code).currency == "USD"
+
+
 def test_a_default_currency_that_is_not_an_iso_code_is_refused():
     with pytest.raises(FigureError, match="ISO 4217"):
         parse_figure("30B", "usd")
