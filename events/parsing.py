@@ -25,7 +25,8 @@ Decisions on ambiguous phrases:
   expected to be, even, 甚至, 可能, 或, 有望, 预计, 据报道 …) change nothing:
   "possibly more than $20B" is more_than 20B; the hedge stays in `text`.
 - 以上/以下 are more_than/less_than, as newspapers use them (legal Chinese
-  includes the number). 多/余 after a number ("200多亿", "十余亿") → more_than.
+  includes the number). 多/余 after a number or its scale ("200多亿", "十余亿",
+  "6亿多") → more_than.
 - 高达, 多达, "as high as", "as much as" → at_most; 起, "+" and "plus" after an
   amount ("$30B+", "a $1 billion-plus round" as "$1 billion-plus") → at_least.
   "a little over" is "just over"; a scale may follow a hyphen ("$1.2-billion").
@@ -210,7 +211,8 @@ WORDS_AT = _words_by_first_character()
 AMOUNT = re.compile(
     rf"(?:(?P<arabic>[0-9]{{1,3}}(?:,[0-9]{{3}})+(?![0-9])(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?)|(?P<chinese>[{NUMERAL_CHARS}]+))"
     r"(?: ?(?P<more>[多余]))?"
-    rf"(?:[ -]?(?P<scale>[十百千万亿]+|(?:{'|'.join(sorted(ENGLISH_SCALES, key=len, reverse=True))})(?![a-z])))?",
+    rf"(?:[ -]?(?P<scale>[十百千万亿]+|(?:{'|'.join(sorted(ENGLISH_SCALES, key=len, reverse=True))})(?![a-z])))?"
+    r"(?P<more_after>(?<=[十百千万亿])[多余](?![达于至]))?",
     re.I | re.A,
 )
 ISO = re.compile(r"[A-Z]{3}(?![A-Za-z])")
@@ -322,7 +324,10 @@ def _tokens(text: str) -> list[Token]:
 
 
 def _amount(match: re.Match[str], text: str) -> Amount:
-    arabic, chinese, more, scale_word = match.group("arabic", "chinese", "more", "scale")
+    arabic, chinese, more, scale_word, more_after = match.group("arabic", "chinese", "more", "scale", "more_after")
+    if more and more_after:
+        raise NumeralError(f"{match.group()!r} says 多/余 twice")
+    more = more or more_after
     if arabic and MALFORMED_AFTER.match(text, match.end("arabic")):
         raise NumeralError(f"malformed number {NUMBER_RUN.match(text, match.start()).group()!r}")  # type: ignore[union-attr]
     power = None
