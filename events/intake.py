@@ -132,7 +132,7 @@ def read_report(
     if not isinstance(line, dict):
         raise IntakeError("", f"a report must be a JSON object, not {type(line).__name__}")
     if line.get("kind") == ReportRetracted.kind:
-        return read_retraction(line, keep_ids=keep_ids)
+        return read_retraction(line, keep_ids=keep_ids, recorded_by=recorded_by)
     if not line.keys() <= LINE_FIELDS:
         raise IntakeError(sorted(line.keys() - LINE_FIELDS)[0], "unknown field")
     kind = line.get("kind")
@@ -165,12 +165,14 @@ def read_report(
     return draft
 
 
-def read_retraction(line: dict[str, Any], *, keep_ids: bool = True) -> RetractionDraft:
-    """A retraction draft from its JSON form (as `export` writes it)."""
+def read_retraction(line: dict[str, Any], *, keep_ids: bool = True, recorded_by: str | None = None) -> RetractionDraft:
+    """A retraction draft from its JSON form (as `export` writes it); `recorded_by` is who records
+    it when the line does not say (as for a report)."""
     unknown = sorted(set(line) - RETRACTION_FIELDS - KEPT_FIELDS)
     if unknown:
         raise IntakeError(unknown[0], "unknown field")
     fields = {name: line[name] for name in RETRACTION_FIELDS - {"kind", "retracts"} | {"recorded_by"} if name in line}
+    fields.setdefault("recorded_by", recorded_by)
     if "retracts" in line:
         if "retracted" in line:
             raise IntakeError("retracts", "give either 'retracts' or 'retracted', not both")

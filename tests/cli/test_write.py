@@ -476,3 +476,18 @@ def test_an_import_file_not_saved_as_utf8_is_refused_saying_so_and_nothing_is_wr
     assert result.exit_code == 2, result.output
     assert result.stderr == message
     assert backend.count_events() == before
+
+
+def test_an_imported_retraction_is_recorded_by_whoever_imports_it_as_its_reports_are(
+    backend: Backend, tmp_path: Path
+) -> None:
+    report = {"event_id": "0b5a4c1e-2d7f-4c55-9a51-3f1d2e6a7b80", "deal": "openai-2026", "kind": "talks-opened",
+              "reported": "2026-01-28", "source": "The Information", "figures": {"size": "$100B"}}  # fmt: skip
+    retraction = {"deal": "openai-2026", "kind": "retraction", "retracts": report["event_id"], "reason": "misread",
+                  "reported": "2026-01-29"}
+    lines = tmp_path / "lines.jsonl"
+    lines.write_text(json.dumps(report) + "\n" + json.dumps(retraction) + "\n")
+    result = CliRunner().invoke(cli, ["--db", backend.db, "import", str(lines)], env={"LEDGER_USER": "ana"})
+    assert result.exit_code == 0, result.output
+    exported = [json.loads(line) for line in run(backend, "export").stdout.splitlines()]
+    assert [(e["kind"], e["recorded_by"]) for e in exported] == [("talks-opened", "ana"), ("retraction", "ana")]

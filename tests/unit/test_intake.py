@@ -89,3 +89,12 @@ def test_a_record_time_that_is_not_iso_is_refused_naming_it(given: str) -> None:
     with pytest.raises(IntakeError) as refused:
         read_report({**LINE, "recorded": given})
     assert str(refused.value) == f"recorded: {given!r} is not a time with its zone like 2026-01-28T09:00:00+00:00"
+
+
+def test_a_retraction_line_is_recorded_by_whoever_imports_it_unless_it_says_otherwise() -> None:
+    """Reports took the importer's name and retractions none: the audit trail lost who retracted."""
+    line = {"deal": "openai-2026", "kind": "retraction", "retracts": "0b5a4c1e-2d7f-4c55-9a51-3f1d2e6a7b80",
+            "reason": "misread", "reported": "2026-01-29"}  # fmt: skip
+    assert read_report(line, recorded_by="ana").recorded_by == "ana"
+    assert read_report({**line, "recorded_by": "bo"}, recorded_by="ana").recorded_by == "bo"
+    assert read_report({**line, "recorded_by": None}, recorded_by="ana").recorded_by is None  # as exported
