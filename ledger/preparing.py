@@ -97,6 +97,8 @@ class Readers:
         self.blocks = _blocks(file)
         self.pool: Any = None
         self.pending: deque[tuple[Any, int]] = deque()
+        #: The first block, prepared here by `check_first` when there are no workers.
+        self.first: tuple[tuple[list[tuple[Any, ...]], Any], int] | None = None
         if jobs > 1:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
@@ -126,6 +128,22 @@ class Readers:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
 
+    def check_first(self) -> None:
+        """Waits for the first block of lines and raises its error, if a line of it has one, as
+        `lines` would: an import into a ledger that does not exist yet calls it before creating
+        the ledger, so that a file that is not an import (another format, another encoding)
+        leaves nothing behind."""
+        if self.pool is None:
+            if self.first is None:
+                for first, block in itertools.islice(self.blocks, 1):
+                    self.first = (prepare_block(first, block, *self.settings), len(block))
+            done = self.first
+        else:
+            with _stopped_worker():
+                done = (self.pending[0][0].result(), self.pending[0][1]) if self.pending else None
+        if done is not None and done[0][1] is not None:
+            _raise(done[0][1])
+
     def lines(self, advance: Callable[[int], None] | None = None) -> Iterator[tuple[str, Any]]:
         """(label, Prepared or RetractionDraft) for each line of the file, in order; `advance`
         is told the bytes of each block read.
@@ -135,6 +153,8 @@ class Readers:
         naming its line.
         """
         if self.pool is None:
+            if self.first is not None:
+                yield from _taken(self.first, advance)
             for first, block in self.blocks:
                 yield from _taken((prepare_block(first, block, *self.settings), len(block)), advance)
             return
@@ -203,8 +223,6 @@ def _blocks(file: IO[bytes]) -> Iterator[tuple[int, bytes]]:
 
 def _taken(done: tuple[tuple[list[tuple[Any, ...]], Any], int], advance: Callable[[int], None] | None) -> Iterator[tuple[str, Any]]:
     """A block's lines as (label, Prepared or draft), and its size in bytes; then its error, if a line had one."""
-    from ledger.errors import DomainError
-
     (items, error), size = done
     for item in items:
         if len(item) == 2:  # (label, retraction draft)
@@ -216,11 +234,18 @@ def _taken(done: tuple[tuple[list[tuple[Any, ...]], Any], int], advance: Callabl
     if advance:
         advance(size)
     if error is not None:
-        if isinstance(error, DomainError):
-            raise error
-        from events.intake import IntakeError
+        _raise(error)
 
-        raise IntakeError(*error)
+
+def _raise(error: Any) -> None:
+    """Raises a block's error as it came back: a `DomainError`, or an `IntakeError`'s (field, message)."""
+    from ledger.errors import DomainError
+
+    if isinstance(error, DomainError):
+        raise error
+    from events.intake import IntakeError
+
+    raise IntakeError(*error)
 
 
 def prepare_block(

@@ -203,6 +203,8 @@ def import_(session: Session, file: Any, currency: str | None, jobs: int | None,
     now = datetime.now(timezone.utc)  # every report of the import is recorded at its start
     # Before the ledger is opened: the workers are forked, and start reading while it opens.
     with Readers(file, jobs=jobs, now=now, currency=currency, recorded_by=recorder_name()) as readers:
+        if not session.exists():  # a new ledger file is made only for a file whose first lines read
+            readers.check_first()
         app = session.app
         # Which deal has each event id a line gives: none in an empty ledger, without asking; else the
         # read models as far as they have got (not caught up first), the import reading the rest.

@@ -181,3 +181,30 @@ def test_the_ledger_command_imports_with_workers(sqlite_backend: Backend, tmp_pa
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"imported {len(records)} events; 0 already recorded and skipped\n"
     assert sqlite_backend.count_events() == len(records)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+@pytest.mark.parametrize("bad", ["encoding", "future"])
+def test_a_file_refused_in_its_first_block_leaves_no_new_ledger_behind(tmp_path: Path, jobs: str, bad: str) -> None:
+    """The new ledger's folder and file were made before the first line was read: an empty
+    ledger was left where the wrong file was imported."""
+    file = tmp_path / "lines.jsonl"
+    records = synthetic(file)
+    if bad == "encoding":
+        file.write_bytes(file.read_text().encode("utf-16"))
+    else:  # a report the rules refuse on its own, in the middle of the first block
+        records[BLOCK_LINES // 2]["reported"] = "2999-01-01"
+        write(file, records)
+    target = tmp_path / "new" / "ledger.db"
+    result = CliRunner().invoke(cli, ["--db", str(target), "import", "--jobs", jobs, str(file)])
+    assert result.exit_code in (1, 2) and result.stderr.count("\n") == 1, result.output
+    assert not target.parent.exists()
+
+
+def test_a_new_ledger_is_made_once_the_first_block_reads(tmp_path: Path) -> None:
+    file = tmp_path / "lines.jsonl"
+    records = synthetic(file)
+    target = tmp_path / "new" / "ledger.db"
+    result = CliRunner().invoke(cli, ["--db", str(target), "import", "--jobs", "2", str(file), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["recorded"] == len(records)
