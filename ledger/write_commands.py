@@ -204,6 +204,8 @@ def import_(session: Session, file: Any, currency: str | None, jobs: int | None,
     # Before the ledger is opened: the workers are forked, and start reading while it opens.
     with Readers(file, jobs=jobs, now=now, currency=currency, recorded_by=recorder_name()) as readers:
         if not session.exists():  # a new ledger file is made only for a file whose first lines read
+            import ledger.application  # noqa: F401 - loaded while the workers read, as when the ledger exists
+
             readers.check_first()
         app = session.app
         # Which deal has each event id a line gives: none in an empty ledger, without asking; else the
