@@ -97,6 +97,7 @@ class PostgresIndex(IndexSQL, PostgresTrackingRecorder):
         if len(rows) < self.DIFFED_FROM_ROWS:
             super().replace_party_rows(c, deals, rows)
             return
+        self._with_statistics(c)
         names = ", ".join(PARTY_COLUMNS)
         key, rest = PARTY_COLUMNS_KEY, [column for column in PARTY_COLUMNS if column not in PARTY_COLUMNS_KEY]
         same_key = " AND ".join(f"s.{column} = p.{column}" for column in key)
@@ -110,6 +111,18 @@ class PostgresIndex(IndexSQL, PostgresTrackingRecorder):
                 f"INSERT INTO {{party_index}} ({names}) SELECT {names} FROM {scratch} s WHERE NOT EXISTS "
                 f"(SELECT 1 FROM {{party_index}} p WHERE {same_key}) ORDER BY s.ctid"
             ))  # fmt: skip
+
+    #: The read models' tables, as one ANALYZE names them.
+    ANALYZED = "ANALYZE {deal_index}, {party_index}, {event_index}"
+
+    def _with_statistics(self, c: Any) -> None:
+        """Gives the read models the planner's statistics if they never had any (a server without
+        autovacuum, a rebuild before `refill` analyzed): without them it took the deals of a
+        diff (`deal = ANY(…)`, ~100 of 10,000) for half of party_index, and read all of it
+        each time: a catch-up of 1,000 reports into a million events, 6.4-6.9 s, against 4.5 s."""
+        c.execute(self.sql("SELECT EXISTS (SELECT FROM pg_statistic WHERE starelid = '{party_index}'::regclass) AS analyzed"))
+        if not c.fetchone()["analyzed"]:
+            c.execute(self.sql(self.ANALYZED))
 
     def refill(self, c: Any) -> None:
         c.execute("SET LOCAL maintenance_work_mem = '256MB'")  # the sorts of the index builds, in memory
@@ -128,6 +141,9 @@ class PostgresIndex(IndexSQL, PostgresTrackingRecorder):
             ))  # fmt: skip
             c.execute(key)
         c.execute("RELEASE SAVEPOINT event_index_key")
+        # The planner's statistics of the refilled tables (~0.5 s for a million events), before any
+        # catch-up queries them: autovacuum would take them later, and only where it runs.
+        c.execute(self.sql(self.ANALYZED))
 
     def sql(self, statement: str) -> str:
         statement = super().sql(statement)
