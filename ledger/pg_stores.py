@@ -11,7 +11,7 @@ from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
 from ledger.stores import GENESIS, ChainReader, chain_rows
 
@@ -43,6 +43,10 @@ class ChainedPostgresApplicationRecorder(ChainReader, PostgresApplicationRecorde
         ]
         events = SQL("{}.{}").format(schema, Identifier(self.events_table_name))
         self.events_table = events
+        quoted = ".".join('"' + name.replace('"', '""') + '"' for name in (self.datastore.schema, self.events_table_name))
+        self.sql_analyzed = SQL("SELECT EXISTS (SELECT FROM pg_statistic WHERE starelid = to_regclass({})) AS analyzed").format(
+            Literal(quoted)
+        )
         names = {"chain": self.chain_table, "events": events, "meta": self.meta_table}
         # The join looks each link's event up by the events' key (uuid, version). Comparing
         # as text instead (`e.originator_id::text = c.originator_id`) left only the version
@@ -96,6 +100,7 @@ class ChainedPostgresApplicationRecorder(ChainReader, PostgresApplicationRecorde
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             for statement in self.lock_table_statements:
                 curs.execute(statement, prepare=False)
+            self._with_statistics(curs)
 
             def store(stored_events: Sequence[StoredEvent]) -> None:
                 if stored_events:
@@ -107,6 +112,18 @@ class ChainedPostgresApplicationRecorder(ChainReader, PostgresApplicationRecorde
                     self._chain(curs, stored_events, bulk=True)
 
             yield store
+            self._with_statistics(curs)
+
+    def _with_statistics(self, curs: Any) -> None:
+        """Gives the events table the planner's statistics if it has none (a server without
+        autovacuum, or a table just filled): without them it took the ~100 deals of a query
+        (`originator_id = ANY(…)`) for 4.5 million of the million events and compiled each
+        query (JIT, ~40 ms). An import of 974 reports into the bench's million events then
+        took 4.3 s against 3.3-3.5 s, and the first read after it 5.1 s against 4.2 s; the
+        ANALYZE, 0.2 s. Run before an import reads its deals, and after it writes."""
+        curs.execute(self.sql_analyzed)
+        if not curs.fetchone()["analyzed"]:
+            curs.execute(SQL("ANALYZE {}").format(self.events_table))
 
     def _fetch_ids_after_insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
         ids = super()._fetch_ids_after_insert_events(c, stored_events, **kwargs)

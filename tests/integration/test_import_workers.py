@@ -208,3 +208,21 @@ def test_a_new_ledger_is_made_once_the_first_block_reads(tmp_path: Path) -> None
     result = CliRunner().invoke(cli, ["--db", str(target), "import", "--jobs", "2", str(file), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["recorded"] == len(records)
+
+
+def test_a_postgres_import_leaves_the_events_table_with_the_planner_s_statistics(
+    postgres_backend: Backend, tmp_path: Path
+) -> None:
+    """Without them the planner took a query of ~100 deals' events for most of the table, and
+    compiled it (JIT): an import of 974 reports into a million events took 4.3 s against 3.8 s."""
+    from ledger.application import DealLedger
+    from ledger.storage import locate
+
+    file = tmp_path / "lines.jsonl"
+    synthetic(file)
+    assert run(postgres_backend, "import", str(file)).exit_code == 0
+    app = DealLedger(env=locate(postgres_backend.db).settings())
+    with app.recorder.datastore.transaction(commit=False) as c:
+        c.execute(app.recorder.sql_analyzed)
+        assert c.fetchone()["analyzed"]
+    app.close()
