@@ -311,4 +311,3 @@ def test_postgres_read_models_get_the_planner_s_statistics_from_a_rebuild_or_a_d
     reader.rebuild(jobs=1)
     assert analyzed() == {"deal_index", "party_index", "event_index"}
     app.close()
-
