@@ -44,9 +44,9 @@ class ChainedPostgresApplicationRecorder(ChainReader, PostgresApplicationRecorde
         events = SQL("{}.{}").format(schema, Identifier(self.events_table_name))
         self.events_table = events
         quoted = ".".join('"' + name.replace('"', '""') + '"' for name in (self.datastore.schema, self.events_table_name))
-        self.sql_analyzed = SQL("SELECT EXISTS (SELECT FROM pg_statistic WHERE starelid = to_regclass({})) AS analyzed").format(
-            Literal(quoted)
-        )
+        self.sql_analyzed = SQL(
+            "SELECT EXISTS (SELECT FROM pg_statistic WHERE starelid = to_regclass({})) AS analyzed"
+        ).format(Literal(quoted))
         names = {"chain": self.chain_table, "events": events, "meta": self.meta_table}
         # The join looks each link's event up by the events' key (uuid, version). Comparing
         # as text instead (`e.originator_id::text = c.originator_id`) left only the version

@@ -120,7 +120,9 @@ class PostgresIndex(IndexSQL, PostgresTrackingRecorder):
         autovacuum, a rebuild before `refill` analyzed): without them it took the deals of a
         diff (`deal = ANY(…)`, ~100 of 10,000) for half of party_index, and read all of it
         each time: a catch-up of 1,000 reports into a million events, 6.4-6.9 s, against 4.5 s."""
-        c.execute(self.sql("SELECT EXISTS (SELECT FROM pg_statistic WHERE starelid = '{party_index}'::regclass) AS analyzed"))
+        c.execute(self.sql(
+            "SELECT EXISTS (SELECT FROM pg_statistic WHERE starelid = '{party_index}'::regclass) AS analyzed"
+        ))  # fmt: skip
         if not c.fetchone()["analyzed"]:
             c.execute(self.sql(self.ANALYZED))
 
