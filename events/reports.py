@@ -202,6 +202,11 @@ def refuse_number(value: Any) -> Any:
     return value
 
 
+#: What `read_iso` asks for, for a day or a time, and for a time alone.
+DAY_OR_TIME = "a date like 2026-01-28, or a time with its zone like 2026-01-28T09:00+08:00"
+TIME = "a time with its zone like 2026-01-28T09:00:00+00:00"
+
+
 def read_iso(value: Any, *, day: bool) -> Any:
     """A date (if `day`) or a time given as text, read as ISO 8601 and nothing else: "2026-01-28",
     "20260128", "2026-01-28T09:00+08:00". pydantic alone also reads a string of digits as
@@ -218,9 +223,7 @@ def read_iso(value: Any, *, day: bool) -> Any:
     try:
         return datetime.fromisoformat(value)
     except ValueError:
-        wanted = "a date like 2026-01-28, or a time with its zone like 2026-01-28T09:00+08:00" if day else (
-            "a time with its zone like 2026-01-28T09:00:00+00:00")
-        raise ValueError(f"{value!r} is not {wanted}") from None
+        raise ValueError(f"{value!r} is not {DAY_OR_TIME if day else TIME}") from None
 
 
 def _read_reported(value: Any) -> Any:
