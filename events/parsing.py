@@ -146,7 +146,10 @@ JOINTS = {"to", "and", "dash", "tilde"}
 #: What 元 alone may mean in traditional characters (Taiwan, Hong Kong, the mainland's currency).
 TRADITIONAL_YUAN = ("TWD", "HKD", "CNY")
 #: Why a character the parser knows of is not read, where saying so helps more than "did not understand".
-NOT_READ = {"兆": "'兆' is 10^12 in Taiwan and Japan but 10^6 by mainland standards: write 万亿 (萬億) or the digits"}
+NOT_READ = {
+    "兆": "'兆' is 10^12 in Taiwan and Japan but 10^6 by mainland standards: write 万亿 (萬億) or the digits",
+    "(": "brackets hold a second amount (a conversion?): give the one amount the source reported",
+}
 
 
 class Amount(NamedTuple):

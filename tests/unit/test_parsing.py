@@ -320,6 +320,8 @@ REFUSED = [
     ("1.5兆美元", "'兆' is 10^12 in Taiwan and Japan but 10^6 by mainland standards: write 万亿 (萬億) or the digits"),
     ("50億元", "'元' (or '圓') in traditional characters may be TWD, HKD or CNY: write 新臺幣, 港元 or 人民幣"),
     ("50億圓", "may be TWD, HKD or CNY"),
+    ("€1bn ($1.1bn)", "brackets hold a second amount (a conversion?): give the one amount the source reported"),
+    ("1.2亿美元（约8.6亿元人民币）", "brackets hold a second amount"),
     ("¥50億元", "'¥' may be CNY or JPY"),
     ("$30B over five years", "did not understand 'five'"),
     ("XYZ 5bn", "did not understand 'XYZ'"),
