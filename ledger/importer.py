@@ -58,7 +58,7 @@ def unreadable(raw: bytes, error: Exception) -> str:
         raw.decode("utf-8")
     except UnicodeDecodeError as bad:
         return (f"not UTF-8 text (byte {raw[bad.start]:#04x} at byte {bad.start + 1} of the line): save the file "
-                "as UTF-8, e.g. iconv -f GB18030 -t UTF-8 for Chinese text saved as GBK")
+                "as UTF-8, e.g. iconv -f GB18030 -t UTF-8 (or -f BIG5 for traditional Chinese)")
     return f"not valid JSON ({error})"
 
 

@@ -460,7 +460,7 @@ def test_a_byte_order_mark_at_the_start_of_an_import_file_is_not_part_of_its_fir
     ("encoding", "message"),
     [("utf-16", "Error: line 1: the file is UTF-16 (it starts with a UTF-16 byte order mark): save it as UTF-8\n"),
      ("gb18030", "Error: line 1: not UTF-8 text (byte 0xd6 at byte 125 of the line): save the file as UTF-8, "
-                 "e.g. iconv -f GB18030 -t UTF-8 for Chinese text saved as GBK\n")],
+                 "e.g. iconv -f GB18030 -t UTF-8 (or -f BIG5 for traditional Chinese)\n")],
 )
 def test_an_import_file_not_saved_as_utf8_is_refused_saying_so_and_nothing_is_written(
     backend: Backend, tmp_path: Path, encoding: str, message: str
