@@ -10,7 +10,6 @@ ctypes (`ledger.libpq`). Nothing here writes.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -65,13 +64,8 @@ class PgQuickStore(QuickStore):
         libpq cannot be loaded."""
         from ledger import libpq
 
-        # Its queries are a few small ones: JIT compilation never pays for them, and a table the
-        # server has no statistics of makes even a deal's 100 events look like a costly query
-        # (on the bench's million events, 99,715 against jit_above_cost's 100,000: ~30 ms more).
-        options = " ".join(filter(None, (os.environ.get("PGOPTIONS"), "-c jit=off")))  # the user's first
-        keywords = connect_settings(settings) | {"options": options}
         try:
-            return libpq.start(keywords)
+            return libpq.start(connect_settings(settings))
         except libpq.LibpqError:  # libpq cannot be loaded (or is out of memory)
             return None
 

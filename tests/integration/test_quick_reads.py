@@ -159,27 +159,6 @@ def test_the_postgres_store_gives_the_rows_and_types_psycopg_gave(ledger_db: str
         store.close()
 
 
-@pytest.mark.parametrize("given", [None, "-c statement_timeout=50000"])
-def test_the_postgres_store_never_compiles_its_small_queries(
-    ledger_db: str, backend: Backend, monkeypatch: pytest.MonkeyPatch, given: str | None
-) -> None:
-    """On a table without statistics a deal's events looked costly enough for JIT (~20-40 ms a
-    query); the user's PGOPTIONS still apply."""
-    if backend.name != "postgres":
-        pytest.skip("PostgreSQL's plain-connection store")
-    from ledger.pg_reads import PgQuickStore
-
-    if given:
-        monkeypatch.setenv("PGOPTIONS", given)
-    store = PgQuickStore.connect(locate(ledger_db).settings(), ledger_db)
-    assert store is not None
-    try:
-        assert store.rows("SHOW jit") == [("off",)]
-        assert store.rows("SHOW statement_timeout") == [("50s",) if given else ("0",)]
-    finally:
-        store.close()
-
-
 def test_an_event_of_an_older_class_version_is_upcast_on_the_quick_path(tmp_path: Path) -> None:
     from eventsourcing.utils import get_topic
 
