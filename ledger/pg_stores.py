@@ -11,9 +11,22 @@ from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
-from psycopg.sql import SQL, Identifier, Literal
+from psycopg.sql import SQL, Identifier
 
 from ledger.stores import GENESIS, ChainReader, chain_rows
+
+
+#: Whether a table (its name as SQL writes it) has the planner's statistics.
+ANALYZED = "SELECT EXISTS (SELECT FROM pg_statistic WHERE starelid = to_regclass(%s)) AS analyzed"
+
+
+def with_statistics(curs: Any, table: str, analyze: Any) -> None:
+    """Runs `analyze` where `table` has no planner statistics at all: on a server without
+    autovacuum, or before it gets there, nothing else gives the ledger's tables any, and the
+    planner misjudges every query of many deals (see docs/performance.md)."""
+    curs.execute(ANALYZED, (table,))
+    if not curs.fetchone()["analyzed"]:
+        curs.execute(analyze)
 
 
 class ChainedPostgresApplicationRecorder(ChainReader, PostgresApplicationRecorder):
@@ -43,10 +56,10 @@ class ChainedPostgresApplicationRecorder(ChainReader, PostgresApplicationRecorde
         ]
         events = SQL("{}.{}").format(schema, Identifier(self.events_table_name))
         self.events_table = events
-        quoted = ".".join('"' + name.replace('"', '""') + '"' for name in (self.datastore.schema, self.events_table_name))
-        self.sql_analyzed = SQL(
-            "SELECT EXISTS (SELECT FROM pg_statistic WHERE starelid = to_regclass({})) AS analyzed"
-        ).format(Literal(quoted))
+        #: The events table's name as SQL writes it, for `to_regclass`.
+        self.events_regclass = ".".join(
+            '"' + name.replace('"', '""') + '"' for name in (self.datastore.schema, self.events_table_name)
+        )
         names = {"chain": self.chain_table, "events": events, "meta": self.meta_table}
         # The join looks each link's event up by the events' key (uuid, version). Comparing
         # as text instead (`e.originator_id::text = c.originator_id`) left only the version
@@ -121,9 +134,7 @@ class ChainedPostgresApplicationRecorder(ChainReader, PostgresApplicationRecorde
         query (JIT, ~40 ms). An import of 974 reports into the bench's million events then
         took 4.3 s against 3.3-3.5 s, and the first read after it 5.1 s against 4.2 s; the
         ANALYZE, 0.2 s. Run before an import reads its deals, and after it writes."""
-        curs.execute(self.sql_analyzed)
-        if not curs.fetchone()["analyzed"]:
-            curs.execute(SQL("ANALYZE {}").format(self.events_table))
+        with_statistics(curs, self.events_regclass, SQL("ANALYZE {}").format(self.events_table))
 
     def _fetch_ids_after_insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
         ids = super()._fetch_ids_after_insert_events(c, stored_events, **kwargs)
